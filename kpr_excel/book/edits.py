@@ -1,0 +1,44 @@
+"""Changes to write back into the workbook, as values; each adapter applies them its own way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ReplaceSheet:
+    """Replace all data rows of a tool-owned sheet (Pruefung); `title` goes above the header."""
+
+    sheet: str
+    rows: tuple[tuple[object, ...], ...]
+    title: str = ""
+    # Per row: (target sheet, row, column letter) to link the first cell to, or None.
+    links: tuple[tuple[str, int, str] | None, ...] = ()
+
+
+@dataclass(frozen=True)
+class UpsertRows:
+    """Insert or update rows of a sheet, matched on the value of column `key`."""
+
+    sheet: str
+    key: str
+    rows: tuple[dict[str, object], ...]  # model attribute name -> value
+
+
+@dataclass(frozen=True)
+class SetCells:
+    """Set single cells of rows that already exist: (row number, attribute name, value)."""
+
+    sheet: str
+    cells: tuple[tuple[int, str, object], ...]
+
+
+@dataclass(frozen=True)
+class Edits:
+    operations: tuple[ReplaceSheet | UpsertRows | SetCells, ...] = field(default=())
+
+    def __add__(self, other: Edits) -> Edits:
+        return Edits(self.operations + other.operations)
+
+    def __bool__(self) -> bool:
+        return bool(self.operations)

@@ -1,0 +1,288 @@
+"""What the buttons of the KPR ribbon tab call.
+
+Each button of the add-in (workbook/addin/KPR.bas) runs xlwings' ``RunPython`` with
+``import kpr_excel.buttons as b; b.<function>()``, which starts a fresh Python process for
+every click. So this module imports nothing but the standard library at module level:
+xlwings and the action code (``kpr_excel.excel_actions``, which reads the workbook and may
+pull in Word, mail and plotting libraries) are imported inside the call, when a button
+needs them. ``tests/test_addin.py`` holds that line.
+
+Every function takes no arguments, works on the workbook the user has open
+(``xlwings.Book.caller()``), shows progress in Excel's status bar and reports any failure
+as a German message box, never as a Python traceback. An action of
+``kpr_excel.excel_actions`` is called as ``action(book)``; if it returns a non-empty string,
+that text is shown in a message box as the outcome.
+
+The function names are a contract with KPR.bas: renaming one breaks a button, which
+``kpr addin pruefen`` reports.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+__all__ = (
+    "regeln_pruefen",
+    "fristen_anzeigen",
+    "einladung_erstellen",
+    "einladung_senden",
+    "niederschrift_erstellen",
+    "niederschrift_senden",
+    "jahresbericht_erstellen",
+    "anmelden",
+    "hilfe",
+)
+
+TITLE = "KPR"
+ACTIONS_MODULE = "kpr_excel.excel_actions"
+
+#: Where the traceback of an unexpected error goes, for whoever supports the office.
+#: Beside %USERPROFILE%\.kpr\kpr.conf, where xlwings finds the interpreter.
+ERROR_LOG = Path.home() / ".kpr" / "fehler.log"
+_ERROR_LOG_LIMIT = 1_000_000  # bytes; a longer log starts afresh
+
+#: The manual for the IT, in a source checkout or an editable install.
+DOCS_PAGE = Path(__file__).resolve().parent.parent / "docs" / "windows.md"
+
+
+def regeln_pruefen() -> None:
+    """Regeln prüfen: check the open workbook against the rules; findings go to the Pruefung sheet."""
+    _run("Regeln prüfen", _action("regeln_pruefen"))
+
+
+def fristen_anzeigen() -> None:
+    """Fristen: show the coming deadlines of the rules of procedure."""
+    _run("Fristen", _action("fristen_anzeigen"))
+
+
+def einladung_erstellen() -> None:
+    """Einladung erstellen: render the invitation of the selected (or next) session."""
+    _run("Einladung erstellen", _action("einladung_erstellen"))
+
+
+def einladung_senden() -> None:
+    """Einladung senden: send the invitation to the members and log every message."""
+    _run("Einladung senden", _action("einladung_senden"))
+
+
+def niederschrift_erstellen() -> None:
+    """Niederschrift erstellen: render the minutes of the selected session."""
+    _run("Niederschrift erstellen", _action("niederschrift_erstellen"))
+
+
+def niederschrift_senden() -> None:
+    """Niederschrift senden: send the minutes to the members and log every message."""
+    _run("Niederschrift senden", _action("niederschrift_senden"))
+
+
+def jahresbericht_erstellen() -> None:
+    """Jahresbericht: render the yearly report."""
+    _run("Jahresbericht", _action("jahresbericht_erstellen"))
+
+
+def anmelden() -> None:
+    """Anmelden: set up and test the login to the mailbox used for sending."""
+    _run("Anmelden", _action("anmelden"))
+
+
+def hilfe() -> None:
+    """Hilfe: say what the buttons do, which versions run, and where the manual is."""
+    _run("Hilfe", _show_help)
+
+
+# --------------------------------------------------------------------------------------
+# The one wrapper every button goes through
+# --------------------------------------------------------------------------------------
+
+
+def _caller_book() -> Any:
+    """The workbook the user has open; the tests replace this function."""
+    import xlwings
+
+    return xlwings.Book.caller()
+
+
+def _action(name: str) -> Callable[[Any], Any]:
+    """The action of the same name in kpr_excel.excel_actions, imported when it runs."""
+
+    def call(book: Any) -> Any:
+        actions = importlib.import_module(ACTIONS_MODULE)
+        return getattr(actions, name)(book)
+
+    call.__name__ = name
+    return call
+
+
+def _run(label: str, body: Callable[[Any], Any]) -> None:
+    """Run ``body(book)`` for the button ``label``; every failure becomes a German message box."""
+    try:
+        book = _caller_book()
+    except Exception as exc:  # no workbook to talk to: Windows' own message box must do
+        _log_error(label, exc)
+        _fallback_message(
+            f"»{label}« konnte die geöffnete Arbeitsmappe nicht erreichen.\n\n"
+            f"{_exception_text(exc)}\n\n{_log_hint()}"
+        )
+        return
+    app = book.app
+    _status(app, f"{TITLE}: {label} …")
+    try:
+        outcome = body(book)
+    except Exception as exc:
+        _log_error(label, exc)
+        _status(app, False)
+        _alert(app, describe_error(label, exc), mode="critical")
+        return
+    _status(app, False)
+    if isinstance(outcome, str) and outcome.strip():
+        _alert(app, outcome, mode="info")
+
+
+def describe_error(label: str, exc: BaseException) -> str:
+    """The German message a user sees when the button ``label`` failed with ``exc``."""
+    if _is_kpr_error(exc):
+        # Raised on purpose: its message is German and written for the office.
+        return f"{label}: {exc}"
+    if isinstance(exc, ImportError):
+        missing = getattr(exc, "name", None) or str(exc)
+        return (
+            f"»{label}« kann nicht starten: ein Programmteil fehlt ({missing}).\n\n"
+            "Bitte die IT bitten, kpr-excel für das in kpr.conf eingetragene Python neu zu "
+            "installieren (Anleitung: docs/windows.md).\n\n"
+            f"{_log_hint()}"
+        )
+    return (
+        f"»{label}« ist mit einem unerwarteten Fehler abgebrochen.\n\n"
+        f"{_exception_text(exc)}\n\n"
+        f"{_log_hint()}"
+    )
+
+
+def _is_kpr_error(exc: BaseException) -> bool:
+    # kpr_excel.errors is light, but only needed on this path.
+    from kpr_excel.errors import KprError
+
+    return isinstance(exc, KprError)
+
+
+def _exception_text(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _log_hint() -> str:
+    return f"Einzelheiten für die IT stehen in {ERROR_LOG}."
+
+
+def _log_error(label: str, exc: BaseException) -> None:
+    """Append the traceback to ERROR_LOG; a log that cannot be written is no reason to fail."""
+    try:
+        ERROR_LOG.parent.mkdir(parents=True, exist_ok=True)
+        if ERROR_LOG.exists() and ERROR_LOG.stat().st_size > _ERROR_LOG_LIMIT:
+            ERROR_LOG.unlink()
+        stamp = datetime.datetime.now().isoformat(timespec="seconds")
+        trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        with ERROR_LOG.open("a", encoding="utf-8") as log:
+            log.write(f"--- {stamp} {label} (Python {sys.version.split()[0]}, {sys.executable})\n{trace}\n")
+    except OSError:
+        pass
+
+
+def _status(app: Any, text: str | bool) -> None:
+    """Set Excel's status bar (False hands it back to Excel); cosmetic, so never fatal."""
+    try:
+        app.status_bar = text
+    except Exception:
+        pass
+
+
+def _alert(app: Any, text: str, *, mode: str, buttons: str = "ok") -> str | None:
+    """A message box over Excel; falls back to Windows' own if Excel cannot show one."""
+    try:
+        return app.alert(text, title=TITLE, buttons=buttons, mode=mode)
+    except Exception:
+        _fallback_message(text)
+        return None
+
+
+def _fallback_message(text: str) -> None:
+    """A message box without Excel (Windows), else the text on stderr."""
+    if sys.platform == "win32":
+        try:
+            import ctypes
+
+            MB_ICONWARNING, MB_TOPMOST = 0x30, 0x40000
+            ctypes.windll.user32.MessageBoxW(None, text, TITLE, MB_ICONWARNING | MB_TOPMOST)
+            return
+        except Exception:
+            pass
+    print(text, file=sys.stderr)
+
+
+# --------------------------------------------------------------------------------------
+# Hilfe
+# --------------------------------------------------------------------------------------
+
+HELP_TEXT = """\
+Das Menüband „KPR“ arbeitet mit der geöffneten Arbeitsmappe.
+
+Prüfen
+• Regeln prüfen: prüft die Mappe gegen die Geschäftsordnung; die Befunde stehen danach im Blatt „Pruefung“.
+• Fristen: zeigt die nächsten Fristen.
+
+Sitzung (die in „Sitzungen“ oder „Tagesordnung“ markierte Zeile, sonst die nächste Sitzung)
+• Einladung erstellen / Niederschrift erstellen: Word-Dokumente erstellen.
+• Einladung senden / Niederschrift senden: an alle Mitglieder senden; ein zweiter Klick sendet nur, was fehlt.
+
+Berichte
+• Jahresbericht: Präventions- oder Tätigkeitsbericht erstellen.
+
+Einrichtung
+• Anmelden: Anmeldung am Postfach für den Versand einrichten und prüfen."""
+
+
+def help_message() -> str:
+    """The text of the Hilfe button: what each button does, the versions, where the manual is."""
+    from importlib import metadata
+
+    def version(distribution: str) -> str:
+        try:
+            return metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            return "nicht installiert"
+
+    manual = DOCS_PAGE if DOCS_PAGE.exists() else "docs/windows.md im Projektverzeichnis"
+    return (
+        f"{HELP_TEXT}\n\n"
+        f"kpr-excel {version('kpr-excel')}, xlwings {version('xlwings')}, "
+        f"Python {sys.version.split()[0]}\n"
+        f"Python-Programm: {sys.executable}\n"
+        f"Fehlerprotokoll: {ERROR_LOG}\n"
+        f"Anleitung für die IT: {manual}"
+    )
+
+
+def _show_help(book: Any) -> None:
+    app = book.app
+    text = help_message()
+    if not DOCS_PAGE.exists():
+        _alert(app, text, mode="info")
+        return
+    answer = _alert(app, f"{text}\n\nDie Anleitung jetzt öffnen?", mode="info", buttons="yes_no")
+    if answer == "yes":
+        _open_file(DOCS_PAGE)
+
+
+def _open_file(path: Path) -> None:
+    if sys.platform == "win32":
+        os.startfile(path)  # type: ignore[attr-defined]  # Windows only
+    else:
+        import webbrowser
+
+        webbrowser.open(path.as_uri())

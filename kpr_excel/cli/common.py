@@ -1,0 +1,63 @@
+"""What every command shares: the console, parsing of dates, and turning errors into exit codes."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from datetime import date
+
+import typer
+from rich.console import Console
+
+from ..errors import KprError
+from ..values import parse_date
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+EXIT_INTERNAL = 3
+
+
+def stichtag_option(value: str | None) -> date:
+    if not value:
+        return date.today()
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{exc}.") from None
+
+
+STICHTAG = typer.Option(None, "--stichtag", help="Stichtag TT.MM.JJJJ (Standard: heute).",
+                        callback=stichtag_option, show_default=False)
+
+
+def guarded(command):
+    """Run a command so that a person never sees a traceback: German message, exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except KprError as exc:
+            err_console.print(f"[bold red]Fehler:[/] {exc}")
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err_console.print("Abgebrochen.")
+            raise typer.Exit(130) from None
+        except Exception as exc:  # a bug: say so plainly, keep the details for developers
+            err_console.print(
+                f"[bold red]Interner Fehler[/] ({type(exc).__name__}). Bitte der Geschäftsstelle "
+                "bzw. dem IT-Support melden; mit KPR_DEBUG=1 werden Einzelheiten angezeigt.")
+            if _debug():
+                raise
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+    return wrapper
+
+
+def _debug() -> bool:
+    import os
+
+    return os.environ.get("KPR_DEBUG") == "1" or "--debug" in sys.argv

@@ -1,0 +1,72 @@
+"""Commands about the workbook itself: neu, demo, pruefen."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from .. import jobs, report
+from ..book.openpyxl_io import write_edits
+from ..check import check_file
+from ..findings import Severity
+from .common import STICHTAG, console, guarded
+
+_STYLE = {Severity.FEHLER: "bold red", Severity.WARNUNG: "yellow", Severity.HINWEIS: "cyan"}
+
+
+def register(app: typer.Typer) -> None:
+    app.command("neu")(neu)
+    app.command("demo")(demo)
+    app.command("pruefen")(pruefen)
+
+
+@guarded
+def neu(
+    datei: Path = typer.Argument(..., help="Die neue Mappe, z. B. KPR.xlsx."),
+    ueberschreiben: bool = typer.Option(False, "--ueberschreiben", help="Eine vorhandene Datei ersetzen."),
+):
+    """Eine leere Stammmappe anlegen, mit der Sollbesetzung nach §§ 2 bis 4."""
+    jobs.new_workbook(datei, overwrite=ueberschreiben)
+    console.print(f"Neue Mappe angelegt: {datei}")
+
+
+@guarded
+def demo(
+    ordner: Path = typer.Argument(Path("kpr-demo"), help="Zielordner (Standard: ./kpr-demo)."),
+    stichtag=STICHTAG,
+):
+    """Eine Demo-Mappe mit erfundenen Daten anlegen und alle Schritte daran vorführen."""
+    jobs.demo(ordner, stichtag, console.print)
+
+
+@guarded
+def pruefen(
+    datei: Path = typer.Argument(..., help="Die Stammmappe (.xlsx)."),
+    als_json: bool = typer.Option(False, "--json", help="Ergebnis als JSON ausgeben."),
+    in_mappe: bool = typer.Option(False, "--in-mappe", help="Ergebnis auch ins Blatt „Pruefung“ schreiben."),
+    stichtag=STICHTAG,
+):
+    """Die Mappe und alle Regeln der Geschäftsordnung prüfen.
+
+    Exit-Code 0: keine Fehler; 1: Fehler gefunden; 2: Datei nicht verwendbar.
+    """
+    result = check_file(datei, stichtag)
+    if als_json:
+        print(json.dumps([f.as_dict() for f in result.findings], ensure_ascii=False, indent=2))
+    else:
+        print_findings(result.findings, datei.name)
+    if in_mappe and not result.unusable:
+        written = write_edits(datei, report.pruefung_edits(result.findings, stichtag))
+        if not als_json:
+            console.print(f"Blatt „Pruefung“ geschrieben in {written}.")
+    raise typer.Exit(result.exit_code)
+
+
+def print_findings(findings, filename: str) -> None:
+    for severity, group in report.grouped(findings):
+        console.print(f"\n[{_STYLE[severity]}]{report.HEADINGS[severity]} ({len(group)})[/]")
+        for finding in group:
+            console.print("  " + finding.format(filename), soft_wrap=True, markup=False)
+    console.print("\n" + report.summary(findings))

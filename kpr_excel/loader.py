@@ -1,0 +1,294 @@
+"""Rows of the master workbook -> the typed model, plus DATA findings.
+
+Whatever people typed, the loader does not raise: a value it cannot read becomes a finding
+that names sheet, row and column, and the row is kept where it still makes sense.
+Stage order (beancount's loader): parse each sheet, then check ids and references.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from openpyxl.utils import get_column_letter
+
+from . import model, schema, values
+from .book import Book, SheetRows
+from .findings import Finding, Location, Severity
+
+DATA_SYMBOLS = {
+    "DATA-1": "pflichtfeld-leer",
+    "DATA-2": "falscher-typ",
+    "DATA-3": "doppelte-id",
+    "DATA-4": "unbekannte-id",
+    "DATA-5": "aufbau-unbekannt",
+}
+# References reported by a rule of procedure rather than as DATA-4 (GO-2.4 owns deputies).
+_REFS_LEFT_TO_RULES = {("Mitglieder", "deputy_of")}
+
+_PARSERS = {
+    schema.Kind.DATE: values.parse_date,
+    schema.Kind.TIME: values.parse_time,
+    schema.Kind.BOOL: values.parse_bool,
+    schema.Kind.INT: values.parse_int,
+    schema.Kind.EMAIL: values.parse_email,
+    schema.Kind.IDS: values.parse_ids,
+    schema.Kind.DATETIME: values.parse_datetime,
+}
+
+_MODEL_CLASSES = {
+    schema.MITGLIEDER.name: model.Person,
+    schema.SOLLBESETZUNG.name: model.Seat,
+    schema.FRAKTIONEN.name: model.Fraktion,
+    schema.SITZUNGEN.name: model.Session,
+    schema.TAGESORDNUNG.name: model.AgendaItem,
+    schema.ANWESENHEIT_SHEET.name: model.Attendance,
+    schema.BESCHLUESSE.name: model.Decision,
+    schema.ARBEITSGRUPPEN.name: model.WorkingGroup,
+    schema.PROJEKTE.name: model.Project,
+    schema.VERSAND.name: model.SendLogEntry,
+}
+_MODEL_ATTRS = {
+    schema.MITGLIEDER.name: "persons",
+    schema.SOLLBESETZUNG.name: "seats",
+    schema.FRAKTIONEN.name: "fraktionen",
+    schema.SITZUNGEN.name: "sessions",
+    schema.TAGESORDNUNG.name: "agenda",
+    schema.ANWESENHEIT_SHEET.name: "attendance",
+    schema.BESCHLUESSE.name: "decisions",
+    schema.ARBEITSGRUPPEN.name: "working_groups",
+    schema.PROJEKTE.name: "projects",
+    schema.VERSAND.name: "send_log",
+}
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    model: model.Model
+    findings: tuple[Finding, ...]
+    # True where the workbook is not a master workbook at all (required sheets missing).
+    unusable: bool = False
+
+
+def data_finding(code: str, message: str, location: Location, severity=Severity.FEHLER) -> Finding:
+    return Finding(code, severity, message, location, symbol=DATA_SYMBOLS[code])
+
+
+def load_file(path: Path) -> LoadResult:
+    """Read and load a workbook file; raises WorkbookUnusable only for unreadable files."""
+    from .book.openpyxl_io import read_book
+
+    return load_book(read_book(Path(path)))
+
+
+def load_book(book: Book) -> LoadResult:
+    findings: list[Finding] = []
+    loaded: dict[str, list] = {}
+    unusable = False
+    for sheet in schema.SHEETS:
+        if sheet.tool_owned:
+            continue
+        rows = _find_sheet(book, sheet.name)
+        if rows is None:
+            severity = Severity.FEHLER if sheet.required else Severity.HINWEIS
+            findings.append(data_finding(
+                "DATA-5",
+                f"Das Tabellenblatt „{sheet.name}“ fehlt"
+                + (". Ohne es kann die Mappe nicht verwendet werden." if sheet.required
+                   else "; es wird beim nächsten Schreiben angelegt."),
+                Location(sheet.name), severity))
+            unusable = unusable or sheet.required
+            continue
+        objects, sheet_findings, broken = _load_sheet(rows, sheet)
+        loaded[sheet.name] = objects
+        findings.extend(sheet_findings)
+        unusable = unusable or (broken and sheet.required)
+    settings = _settings(loaded.pop(schema.EINSTELLUNGEN.name, []), findings)
+    parts = {_MODEL_ATTRS[name]: tuple(objs) for name, objs in loaded.items()}
+    result = model.Model(**parts, settings=settings)
+    findings.extend(_check_references(result))
+    return LoadResult(result, tuple(findings), unusable)
+
+
+def _find_sheet(book: Book, name: str) -> SheetRows | None:
+    if name in book:
+        return book[name]
+    # Tolerate a changed case or stray spaces in the tab name.
+    wanted = _norm(name)
+    return next((rows for title, rows in book.items() if _norm(title) == wanted), None)
+
+
+def _norm(value) -> str:
+    return values.clean_text(value).casefold()
+
+
+def _header(rows: SheetRows, sheet: schema.Sheet) -> tuple[int, dict[str, int]] | None:
+    """The header row's number and where each known column is (attribute -> 0-based index)."""
+    wanted = {_norm(c.header): c.key for c in sheet.columns}
+    needed = min(2, len(sheet.columns))
+    for number, row in rows.rows[:6]:
+        found: dict[str, int] = {}
+        for index, cell in enumerate(row):
+            key = wanted.get(_norm(cell))
+            if key is not None and key not in found:
+                found[key] = index
+        if len(found) >= needed:
+            return number, found
+    return None
+
+
+def _load_sheet(rows: SheetRows, sheet: schema.Sheet):
+    """Objects of one sheet, its findings, and whether the sheet's layout is unusable."""
+    findings: list[Finding] = []
+    header = _header(rows, sheet)
+    if header is None:
+        findings.append(data_finding(
+            "DATA-5", f"In „{sheet.name}“ wurde keine Überschriftenzeile gefunden "
+                      f"(erwartet u. a. „{sheet.columns[0].header}“ in Zeile 1).",
+            Location(sheet.name, 1, "A")))
+        return [], findings, True
+    header_row, positions = header
+    broken = False
+    for column in sheet.columns:
+        if column.key in positions or column.kind is schema.Kind.FORMULA:
+            continue
+        if column.required:
+            broken = True
+        findings.append(data_finding(
+            "DATA-5",
+            f"Die Spalte „{column.header}“ fehlt in „{sheet.name}“"
+            + (" (Pflichtspalte; wurde sie umbenannt?)." if column.required
+               else "; sie wird als leer behandelt."),
+            Location(sheet.name, header_row), Severity.FEHLER if column.required else Severity.HINWEIS))
+    if broken:
+        return [], findings, True
+
+    letters = tuple((key, get_column_letter(index + 1)) for key, index in positions.items())
+    letter_of = dict(letters)
+    cls = _MODEL_CLASSES.get(sheet.name)
+    accepted = {f.name for f in fields(cls)} if cls else None
+    columns = [c for c in sheet.columns if c.key in positions and c.kind is not schema.Kind.FORMULA]
+    unique = [c for c in columns if c.unique]
+    seen: dict[str, dict[str, int]] = {c.key: {} for c in unique}
+    objects = []
+    for number, row in rows.rows:
+        if number <= header_row:
+            continue
+        raw = {c.key: row[positions[c.key]] if positions[c.key] < len(row) else None for c in columns}
+        if all(_blank(v) for v in raw.values()):
+            continue  # blank row, or a row holding only Excel's formulas
+        src = model.Source(sheet.name, number, letters)
+        parsed, ok = {}, True
+        for column in columns:
+            value = raw[column.key]
+            where = Location(sheet.name, number, letter_of[column.key])
+            if _blank(value):
+                if column.required:
+                    findings.append(data_finding(
+                        "DATA-1", f"Pflichtfeld „{column.header}“ ist leer.", where))
+                    ok = False
+                continue
+            try:
+                parsed[column.key] = _convert(value, column)
+            except ValueError as exc:
+                findings.append(data_finding(
+                    "DATA-2", f"„{column.header}“: {exc}.", where))
+                if column.required:
+                    ok = False
+        for column in unique:
+            key = parsed.get(column.key)
+            if key is None:
+                continue
+            first = seen[column.key].get(key)
+            if first is not None:
+                findings.append(data_finding(
+                    "DATA-3", f"Die {column.header} „{key}“ kommt doppelt vor (zuerst in Zeile {first}); "
+                              "diese Zeile wird nicht berücksichtigt.",
+                    Location(sheet.name, number, letter_of[column.key])))
+                ok = False
+            else:
+                seen[column.key][key] = number
+        if ok:
+            if cls is None:
+                objects.append((src, parsed))
+            else:
+                objects.append(cls(src=src, **{k: v for k, v in parsed.items() if k in accepted}))
+    return objects, findings, False
+
+
+def _blank(value) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        text = value.strip()
+        return not text or text.startswith("=")
+    return False
+
+
+def _convert(value, column: schema.Column):
+    parser = _PARSERS.get(column.kind)
+    if parser is not None:
+        return parser(value)
+    text = values.clean_text(value)
+    if column.choices:
+        for choice in column.choices:
+            if choice.casefold() == text.casefold():
+                return choice
+        allowed = ", ".join(c for c in column.choices if c)
+        raise ValueError(f"„{text}“ ist kein zulässiger Wert (erlaubt: {allowed})")
+    return text
+
+
+def _settings(rows, findings: list[Finding]) -> model.Settings:
+    given: dict[str, object] = {}
+    positions: list[tuple[str, int]] = []
+    by_label = {_norm(s.label): s for s in schema.SETTINGS}
+    for src, parsed in rows:
+        label = _norm(parsed.get("key"))
+        setting = by_label.get(label)
+        if setting is None:
+            continue  # the office may keep notes of its own in the sheet
+        positions.append((setting.key, src.row))
+        raw = parsed.get("value")
+        if _blank(raw):
+            continue
+        try:
+            parser = _PARSERS.get(setting.kind)
+            given[setting.key] = parser(raw) if parser else values.clean_text(raw)
+        except ValueError as exc:
+            findings.append(data_finding(
+                "DATA-2", f"Einstellung „{setting.label}“: {exc}; es gilt der Standardwert "
+                          f"{setting.default}.",
+                Location(schema.EINSTELLUNGEN.name, src.row, "B")))
+    return model.Settings(**given, rows=tuple(positions))
+
+
+def _check_references(result: model.Model) -> list[Finding]:
+    """DATA-4: every reference names an id that exists."""
+    ids = {
+        "Mitglieder": {p.id for p in result.persons},
+        "Sollbesetzung": {s.id for s in result.seats},
+        "Fraktionen": {f.id for f in result.fraktionen},
+        "Sitzungen": {s.id for s in result.sessions},
+        "Arbeitsgruppen": {g.id for g in result.working_groups},
+    }
+    findings = []
+    for sheet in schema.SHEETS:
+        attr = _MODEL_ATTRS.get(sheet.name)
+        if attr is None:
+            continue
+        for column in sheet.columns:
+            if not column.ref or (sheet.name, column.key) in _REFS_LEFT_TO_RULES:
+                continue
+            known = ids[column.ref]
+            for obj in getattr(result, attr):
+                value = getattr(obj, column.key, None)
+                wanted = value if isinstance(value, tuple) else (value,) if value else ()
+                for ref in wanted:
+                    if ref not in known:
+                        findings.append(data_finding(
+                            "DATA-4",
+                            f"„{column.header}“ verweist auf „{ref}“, das es im Blatt „{column.ref}“ "
+                            "nicht gibt.",
+                            obj.src.at(column.key)))
+    return findings
