@@ -1,0 +1,67 @@
+"""Where passwords come from: the environment variable, then the system keyring.
+
+Passwords never come from the workbook, are never logged and never appear in an exception's
+text. ``kpr anmelden`` stores a password with :func:`store_password` after
+:func:`check_login` has proved it against the server.
+"""
+
+from __future__ import annotations
+
+import os
+
+from kpr_excel.errors import KprError
+
+ENV_VAR = "KPR_PASSWORT"
+SERVICE = "kpr-excel"
+
+
+def get_password(username: str) -> str | None:
+    """The password for ``username``: ``KPR_PASSWORT`` if set, else the keyring's, else None."""
+    from_env = os.environ.get(ENV_VAR)
+    if from_env:
+        return from_env
+    try:
+        import keyring
+        import keyring.errors
+
+        return keyring.get_password(SERVICE, username)
+    except Exception:  # noqa: BLE001 - no usable keyring backend is the same as no stored password
+        return None
+
+
+def store_password(username: str, password: str) -> None:
+    """Keep ``password`` for ``username`` in the system keyring (Windows: Anmeldeinformationsverwaltung)."""
+    if not username:
+        raise KprError("Ohne Benutzernamen kann kein Passwort gespeichert werden.")
+    try:
+        import keyring
+
+        keyring.set_password(SERVICE, username, password)
+    except Exception as e:  # noqa: BLE001 - every backend failure means the same to the user
+        raise KprError(
+            f"Das Passwort für {username} konnte nicht im Schlüsselbund des Systems gespeichert werden "
+            f"({e.__class__.__name__}). Alternativ die Umgebungsvariable {ENV_VAR} setzen."
+        ) from None
+
+
+def delete_password(username: str) -> None:
+    """Forget the stored password for ``username``; nothing happens if there is none."""
+    try:
+        import keyring
+        import keyring.errors
+
+        keyring.delete_password(SERVICE, username)
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def check_login(settings, password: str | None) -> None:
+    """Log in to the configured server once (SMTP login, or one cheap EWS call) and log out.
+
+    Raises a TransportError with a German message when the server, the certificate or the
+    password is not right. The outbox needs no login and always passes.
+    """
+    from kpr_excel.mail.transports import make_transport
+
+    with make_transport(settings, password):
+        pass

@@ -1,0 +1,112 @@
+"""The outbox transport: every message becomes an .eml file in a folder.
+
+It needs nothing (no server, no password) and is the default. Outlook opens an .eml file with
+a double click; in draft mode the file carries ``X-Unsent: 1`` so that Outlook opens it as a
+new message ready to be sent instead of as a received one.
+
+The file name is derived from the Message-ID alone, so the same planned message always lands
+in the same file: ``already_sent`` is "the file exists", and a resumed run on another day
+overwrites nothing it should not. Files are written atomically (temporary file, then
+``os.replace``), so an interrupted run never leaves half a message behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from email.generator import BytesGenerator
+from email.message import EmailMessage
+from io import BytesIO
+from pathlib import Path
+
+from kpr_excel.mail.base import OnSent, Transport, TransportError, message_id, recipients_text
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_MAX_STEM = 120
+
+
+def file_stem(msg_id: str) -> str:
+    """A file name (without .eml) for a Message-ID: its local part made safe for every OS.
+
+    A hash of the whole Message-ID is added when making it safe changed or shortened it, so that
+    two different Message-IDs never share a file.
+    """
+    local = msg_id.strip().strip("<>").rpartition("@")[0] or msg_id.strip().strip("<>")
+    stem = _UNSAFE.sub("-", local).strip(".-") or "nachricht"
+    if stem != local or len(stem) > _MAX_STEM:
+        digest = hashlib.sha256(msg_id.strip().encode("utf-8")).hexdigest()[:10]
+        stem = f"{stem[:_MAX_STEM]}-{digest}"
+    return stem
+
+
+def to_eml_bytes(message: EmailMessage, *, draft: bool = False) -> bytes:
+    """The message as .eml bytes with CRLF line ends; ``X-Unsent: 1`` first in draft mode."""
+    buffer = BytesIO()
+    policy = message.policy.clone(linesep="\r\n")
+    BytesGenerator(buffer, policy=policy).flatten(message)
+    data = buffer.getvalue()
+    # Prepending a header line leaves the caller's message object untouched.
+    return b"X-Unsent: 1\r\n" + data if draft else data
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one."""
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".eml.part")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        try:
+            os.unlink(temp_name)
+        except OSError:
+            pass
+        raise
+
+
+class OutboxTransport(Transport):
+    """Writes each message as ``<folder>/<Message-ID local part>.eml``."""
+
+    name = "outbox"
+
+    def __init__(self, directory: str | os.PathLike, *, draft: bool = False) -> None:
+        super().__init__()
+        self.directory = Path(directory)
+        self.draft = draft
+
+    def open(self) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise TransportError(
+                f"Der Ausgangsordner {self.directory} kann nicht angelegt werden: {e.strerror or e}."
+            ) from e
+        super().open()
+
+    def path_for(self, msg_id: str) -> Path:
+        """Where the message with this Message-ID is (or will be) written."""
+        return self.directory / f"{file_stem(msg_id)}.eml"
+
+    def _send(self, messages: Sequence[EmailMessage], on_sent: OnSent) -> int:
+        sent = 0
+        for message in messages:
+            path = self.path_for(message_id(message))
+            try:
+                write_atomically(path, to_eml_bytes(message, draft=self.draft))
+            except OSError as e:
+                raise TransportError(
+                    f"Die Nachricht an {recipients_text(message)} konnte nicht im Ausgangsordner "
+                    f"{self.directory} gespeichert werden: {e.strerror or e}.",
+                    sent=sent,
+                ) from e
+            on_sent(message)
+            sent += 1
+        return sent
+
+    def already_sent(self, message_ids: Iterable[str]) -> set[str]:
+        return {msg_id for msg_id in message_ids if self.path_for(msg_id).is_file()}
