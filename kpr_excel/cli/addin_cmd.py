@@ -1,0 +1,102 @@
+"""Commands about the Excel add-in: kpr addin bauen, pruefen, installieren."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from .. import addin
+from ..findings import Finding, Severity
+from .common import console, guarded
+
+addin_app = typer.Typer(
+    name="addin",
+    help="Das Excel-Add-in KPR.xlam (Menüband „KPR“) bauen, prüfen und installieren.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+
+_STYLE = {Severity.FEHLER: "bold red", Severity.WARNUNG: "yellow", Severity.HINWEIS: "cyan"}
+
+
+@addin_app.command("bauen")
+@guarded
+def bauen(
+    quellen: Path = typer.Option(addin.SOURCES_DIR, "--quellen", show_default=False,
+                                 help="Ordner mit KPR.bas und customUI.xml (Standard: workbook/addin)."),
+    ausgabe: Path = typer.Option(addin.ADDIN_FILE, "--ausgabe", show_default=False,
+                                 help="Das gebaute Add-in (Standard: workbook/KPR.xlam)."),
+):
+    """Das Add-in aus KPR.bas und customUI.xml bauen und das Ergebnis prüfen.
+
+    Ein zweiter Build aus denselben Quellen ergibt dieselbe Datei, Byte für Byte.
+    Exit-Code 0: gebaut und in Ordnung; 1: gebaut, aber die Prüfung fand Fehler;
+    2: Quellen oder Werkzeuge fehlen.
+    """
+    result = addin.build_addin(quellen, ausgabe)
+    state = "neu geschrieben" if result.changed else "unverändert (gleiche Bytes)"
+    console.print(f"{result.path}: {state}, {result.size} Bytes, SHA-256 {result.sha256}",
+                  markup=False, soft_wrap=True)
+    raise typer.Exit(_report(result.findings, result.path.name))
+
+
+@addin_app.command("pruefen")
+@guarded
+def pruefen(
+    datei: Path = typer.Argument(addin.ADDIN_FILE, show_default=False,
+                                help="Das Add-in (Standard: workbook/KPR.xlam im Projektordner)."),
+    quellen: Path = typer.Option(addin.SOURCES_DIR, "--quellen", show_default=False,
+                                 help="Ordner mit KPR.bas und customUI.xml (Standard: workbook/addin); "
+                                      "das Add-in muss daraus gebaut sein."),
+    ohne_quellen: bool = typer.Option(False, "--ohne-quellen",
+                                      help="Nur die Datei prüfen, nicht den Vergleich mit den Quellen."),
+    als_json: bool = typer.Option(False, "--json", help="Befunde als JSON ausgeben."),
+):
+    """Das gebaute Add-in ohne Excel prüfen: Menüband, Callbacks, RunPython-Ziele, P-Code, xlwings-Version.
+
+    Exit-Code 0: keine Fehler; 1: Fehler gefunden; 2: Datei oder Werkzeuge fehlen.
+    """
+    findings = addin.check_addin(datei, None if ohne_quellen else quellen)
+    if als_json:
+        print(json.dumps([finding.as_dict() for finding in findings], ensure_ascii=False, indent=2))
+        raise typer.Exit(_exit_code(findings))
+    raise typer.Exit(_report(findings, datei.name))
+
+
+@addin_app.command("installieren")
+@guarded
+def installieren(
+    datei: Path = typer.Argument(addin.ADDIN_FILE, show_default=False,
+                                help="Das Add-in (Standard: workbook/KPR.xlam im Projektordner)."),
+    ziel: Path = typer.Option(None, "--ziel", show_default=False,
+                              help=r"Zielordner statt %APPDATA%\Microsoft\AddIns."),
+):
+    r"""Das Add-in dorthin kopieren, wo Excel Add-ins lädt (%APPDATA%\Microsoft\AddIns).
+
+    Unter einem anderen System als Windows steht nur die Anleitung da.
+    Exit-Code 0: kopiert; 1: nicht Windows, nichts kopiert; 2: Datei fehlt oder Ziel gesperrt.
+    """
+    result = addin.install_addin(datei, target_dir=ziel)
+    console.print(result.instructions, markup=False, soft_wrap=True)
+    raise typer.Exit(0 if result.installed else 1)
+
+
+def _exit_code(findings: tuple[Finding, ...]) -> int:
+    return 1 if any(finding.severity >= Severity.FEHLER for finding in findings) else 0
+
+
+def _report(findings: tuple[Finding, ...], filename: str) -> int:
+    for finding in findings:
+        console.print(finding.format(filename), style=_STYLE[finding.severity], markup=False,
+                      soft_wrap=True)
+    errors = sum(finding.severity >= Severity.FEHLER for finding in findings)
+    warnings = len(findings) - errors
+    if not findings:
+        console.print(f"{filename}: in Ordnung.")
+    else:
+        console.print(f"{filename}: {errors} Fehler, {warnings} Warnungen.")
+    return _exit_code(findings)
