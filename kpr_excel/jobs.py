@@ -39,4 +39,8 @@ def demo(folder: Path, stichtag: date, say: Say = print) -> Path:
     say(f"Prüfung der Regeln: {report.summary(result.findings)}")
     for finding in result.findings:
         say("  " + finding.format(path.name))
+    from .documents import write_demo_documents
+
+    say("Dokumente der Demo:")
+    write_demo_documents(path, result.model, stichtag, lambda line: say("  " + line))
     return path

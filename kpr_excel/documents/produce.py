@@ -1,0 +1,252 @@
+"""The document jobs: pick the session, fill the template, place the file, add a PDF if asked.
+
+One call per command or button: `write_invitation`, `write_minutes`, `write_yearly_report`,
+and for `kpr demo` `write_demo_documents`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from .. import schema
+from ..errors import KprError, WorkbookUnusable
+from ..findings import Finding, Severity
+from ..model import Model, Person, Session
+from . import context
+from .output import TEMPLATE_DIR, TEMPLATE_FOLDER, output_dir, place, safe_name, session_file
+from .render import attendance_chart, render_docx
+
+Say = Callable[[str], None]
+
+EINLADUNG, NIEDERSCHRIFT, JAHRESBERICHT = "Einladung", "Niederschrift", "Jahresbericht"
+TEMPLATE_NAMES = (EINLADUNG, NIEDERSCHRIFT, JAHRESBERICHT)
+
+
+@dataclass(frozen=True)
+class Written:
+    path: Path
+    label: str  # what it is, in German: "Einladung", "Einladung für Sarah Engel (Gast)", ...
+    kept: Path | None = None  # an edited or open file left untouched
+    pdf: Path | None = None
+
+
+@dataclass(frozen=True)
+class Output:
+    """The files one job wrote, plus what the office should know about them."""
+
+    files: tuple[Written, ...]
+    notes: tuple[str, ...] = ()
+    pdf_error: str = ""  # set where a PDF was asked for and could not be made
+
+    def lines(self) -> list[str]:
+        out = []
+        for item in self.files:
+            out.append(f"{item.label}: {item.path}")
+            if item.kept:
+                out.append(f"  {item.kept.name} wurde bearbeitet oder ist geöffnet und bleibt unverändert; "
+                           "mit --ueberschreiben wird sie ersetzt.")
+            if item.pdf:
+                out.append(f"  PDF: {item.pdf}")
+        out.extend(self.notes)
+        if self.pdf_error:
+            out.append(f"Keine PDF-Datei: {self.pdf_error}")
+        return out
+
+
+def template_path(name: str, workbook: Path | None = None) -> Path:
+    """The office's own template in `Vorlagen/` beside the workbook if there is one, else ours."""
+    if workbook is not None:
+        own = Path(workbook).resolve().parent / TEMPLATE_FOLDER / f"{name}.docx"
+        if own.is_file():
+            return own
+    return TEMPLATE_DIR / f"{name}.docx"
+
+
+def load_workbook(path: Path) -> tuple[Model, tuple[Finding, ...]]:
+    """The model of a workbook for documents; its data findings come along for a warning."""
+    from ..loader import load_file
+
+    loaded = load_file(Path(path))
+    if loaded.unusable:
+        reasons = "; ".join(f.format() for f in loaded.findings if f.severity == Severity.FEHLER)
+        raise WorkbookUnusable(f"Aus der Mappe {Path(path).name} können keine Dokumente erstellt werden: {reasons}")
+    return loaded.model, loaded.findings
+
+
+def copy_templates(workbook: Path) -> tuple[list[Path], list[Path]]:
+    """Copy the shipped templates into `Vorlagen/` beside the workbook, for the office to edit.
+
+    Returns (copied, kept): a template already there is the office's and is left alone.
+    """
+    folder = Path(workbook).resolve().parent / TEMPLATE_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    copied, kept = [], []
+    for name in TEMPLATE_NAMES:
+        target = folder / f"{name}.docx"
+        if target.exists():
+            kept.append(target)
+        else:
+            shutil.copyfile(TEMPLATE_DIR / f"{name}.docx", target)
+            copied.append(target)
+    return copied, kept
+
+
+def find_session(model: Model, session_id: str) -> Session:
+    session = model.session(session_id)
+    if session is None:
+        wanted = session_id.strip().casefold()
+        session = next((s for s in model.sessions if s.id.casefold() == wanted), None)
+    if session is None:
+        known = ", ".join(s.id for s in model.sessions[:12]) or "keine"
+        raise KprError(f"Die Sitzung „{session_id}“ steht nicht im Blatt „Sitzungen“ "
+                       f"(vorhanden u. a.: {known}).")
+    return session
+
+
+def _render(name: str, workbook: Path, values: dict) -> bytes:
+    return render_docx(template_path(name, workbook), values)
+
+
+def _finish(workbook: Path, model: Model, written: list[tuple[str, Path, Path | None]], *,
+            template: str, pdf: bool, notes=()) -> Output:
+    files = [Written(path, label, kept) for label, path, kept in written]
+    pdf_error = ""
+    if pdf and files:
+        from ..office import convert
+
+        try:
+            pdfs = convert([f.path for f in files], "pdf", output_dir(workbook, model))
+            files = [Written(f.path, f.label, f.kept, p) for f, p in zip(files, pdfs)]
+        except KprError as exc:
+            pdf_error = str(exc)
+    used = template_path(template, workbook)
+    if used.parent != TEMPLATE_DIR:
+        notes = [*notes, f"Vorlage der Geschäftsstelle verwendet: {used}"]
+    return Output(tuple(files), tuple(notes), pdf_error)
+
+
+def invitation_files(model: Model, session: Session, *, today: date, workbook: Path,
+                     guests: bool = True) -> tuple[list[tuple[str, str, bytes]], list[str]]:
+    """(label, file name, content) of the members' invitation and each guest's version."""
+    docs = [(EINLADUNG, session_file(session, EINLADUNG),
+             _render(EINLADUNG, workbook, context.invitation_context(model, session, today=today)))]
+    notes = []
+    for guest in context.guests(model, session) if guests else ():
+        values = context.invitation_context(model, session, today=today, guest=guest)
+        if not values["tagesordnung"]:
+            notes.append(f"{guest.name} ist nur zu vertraulichen Tagesordnungspunkten eingeladen; eine "
+                         "Gastfassung gibt es deshalb nicht (§ 8).")
+            continue
+        docs.append((f"Einladung für {guest.name} (Gast)", guest_file(session, guest),
+                     _render(EINLADUNG, workbook, values)))
+    return docs, notes
+
+
+def guest_file(session: Session, guest: Person) -> str:
+    return session_file(session, f"{EINLADUNG}_Gast_{safe_name(guest.first_name + '_' + guest.last_name)}")
+
+
+def write_invitation(workbook: Path, model: Model, session_id: str, *, today: date, guests: bool = True,
+                     pdf: bool = False, overwrite: bool = False) -> Output:
+    """The invitation of a session for the members, and a version for every guest named on its agenda."""
+    session = find_session(model, session_id)
+    folder = output_dir(workbook, model)
+    docs, notes = invitation_files(model, session, today=today, workbook=workbook, guests=guests)
+    written = []
+    for label, name, data in docs:
+        placed = place(folder, name, data, overwrite=overwrite)
+        written.append((label, placed.path, placed.kept))
+    if session.cancelled:
+        notes.insert(0, f"Achtung: Die Sitzung {session.id} ist als abgesagt eingetragen.")
+    return _finish(workbook, model, written, template=EINLADUNG, pdf=pdf, notes=notes)
+
+
+def write_minutes(workbook: Path, model: Model, session_id: str, *, today: date, draft: bool | None = None,
+                  pdf: bool = False, overwrite: bool = False) -> Output:
+    """The minutes: a draft before the session (default until it is marked held), else final."""
+    session = find_session(model, session_id)
+    draft = (not session.held) if draft is None else draft
+    values = context.minutes_context(model, session, today=today, draft=draft)
+    name = session_file(session, f"{NIEDERSCHRIFT}_Entwurf" if draft else NIEDERSCHRIFT)
+    placed = place(output_dir(workbook, model), name, _render(NIEDERSCHRIFT, workbook, values), overwrite=overwrite)
+    label = f"{NIEDERSCHRIFT} (Entwurf)" if draft else NIEDERSCHRIFT
+    notes = []
+    if not draft and not session.held:
+        notes.append(f"Hinweis: Die Sitzung {session.id} ist noch nicht als durchgeführt eingetragen.")
+    return _finish(workbook, model, [(label, placed.path, placed.kept)], template=NIEDERSCHRIFT, pdf=pdf,
+                   notes=notes)
+
+
+def yearly_report_bytes(model: Model, year: int, *, today: date, workbook: Path | None = None) -> bytes:
+    values = context.yearly_report_context(model, year, today=today)
+    values["diagramm"] = attendance_chart(values["sitzungen"], year)
+    return render_docx(template_path(JAHRESBERICHT, workbook), values)
+
+
+def write_yearly_report(workbook: Path, model: Model, year: int, *, today: date, pdf: bool = False,
+                        overwrite: bool = False) -> Output:
+    """The yearly report of § 5 for `year`, with the attendance chart."""
+    if not any(s.date.year == year for s in model.sessions):
+        raise KprError(f"Für {year} steht keine Sitzung im Blatt „Sitzungen“; ein Jahresbericht wäre leer.")
+    data = yearly_report_bytes(model, year, today=today, workbook=workbook)
+    placed = place(output_dir(workbook, model), f"{year}_KPR_{JAHRESBERICHT}.docx", data, overwrite=overwrite)
+    return _finish(workbook, model, [(f"{JAHRESBERICHT} {year}", placed.path, placed.kept)],
+                   template=JAHRESBERICHT, pdf=pdf)
+
+
+# --------------------------------------------------------------------------------------
+# The demo
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoChoice:
+    """Which documents show the demo best around a reference date."""
+
+    next_session: Session | None
+    guest: Person | None
+    last_held: Session | None
+    year: int
+
+
+def demo_choice(model: Model, stichtag: date) -> DemoChoice:
+    kpr = sorted((s for s in model.sessions if s.gremium == schema.GREMIUM_KPR and not s.cancelled),
+                 key=lambda s: s.date)
+    upcoming = next((s for s in kpr if s.date >= stichtag), None)
+    held = [s for s in kpr if s.held and s.date < stichtag]
+    guest = next(iter(g for g in context.guests(model, upcoming)
+                      if context.agenda(model, upcoming, guest=g)), None) if upcoming else None
+    return DemoChoice(upcoming, guest, held[-1] if held else None, stichtag.year)
+
+
+def write_demo_documents(workbook: Path, model: Model, stichtag: date, say: Say = print) -> list[Path]:
+    """The demo's documents: next invitation (+ one guest's version), last minutes, yearly report."""
+    choice = demo_choice(model, stichtag)
+    folder = output_dir(workbook, model)
+    written: list[Path] = []
+
+    def put(label: str, name: str, data: bytes) -> None:
+        path = place(folder, name, data, overwrite=True).path
+        written.append(path)
+        say(f"{label}: {path}")
+
+    if choice.next_session:
+        session = choice.next_session
+        put(f"Einladung zur Sitzung {session.id}", session_file(session, EINLADUNG),
+            _render(EINLADUNG, workbook, context.invitation_context(model, session, today=stichtag)))
+        if choice.guest:
+            values = context.invitation_context(model, session, today=stichtag, guest=choice.guest)
+            put(f"Gastfassung für {choice.guest.name}", guest_file(session, choice.guest),
+                _render(EINLADUNG, workbook, values))
+    if choice.last_held:
+        session = choice.last_held
+        values = context.minutes_context(model, session, today=stichtag, draft=False)
+        put(f"Niederschrift der Sitzung {session.id}", session_file(session, NIEDERSCHRIFT),
+            _render(NIEDERSCHRIFT, workbook, values))
+    put(f"Jahresbericht {choice.year}", f"{choice.year}_KPR_{JAHRESBERICHT}.docx",
+        yearly_report_bytes(model, choice.year, today=stichtag, workbook=workbook))
+    return written

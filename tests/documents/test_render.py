@@ -1,0 +1,77 @@
+"""Filling templates: special characters verbatim, strict placeholders, the chart, lazy imports."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from kpr_excel.documents import context
+from kpr_excel.documents.output import TEMPLATE_DIR
+from kpr_excel.documents.produce import demo_choice, yearly_report_bytes
+from kpr_excel.documents.render import TemplateProblem, attendance_chart, render_docx
+
+from .conftest import STICHTAG
+from .textutil import docx_text
+
+TRICKY = "Sicherheit & Ordnung <Nachtlinien> „Wiener Platz“ 'Süd' \"Nord\" {{ kein Platzhalter }}"
+
+
+def test_ampersand_angle_brackets_and_german_quotes_come_out_verbatim(demo_model, tmp_path):
+    session = demo_choice(demo_model, STICHTAG).next_session
+    item = demo_model.agenda_of(session.id)[0]
+    agenda = tuple(dataclasses.replace(i, title=TRICKY) if i is item else i for i in demo_model.agenda)
+    model = dataclasses.replace(demo_model, agenda=agenda)
+    out = tmp_path / "e.docx"
+    out.write_bytes(render_docx(TEMPLATE_DIR / "Einladung.docx",
+                                context.invitation_context(model, session, today=STICHTAG)))
+    assert TRICKY in docx_text(out)
+
+
+def test_a_placeholder_without_value_fails_loudly_in_german(demo_model):
+    session = demo_choice(demo_model, STICHTAG).next_session
+    values = context.invitation_context(demo_model, session, today=STICHTAG)
+    del values["rueckmeldung_bis"]
+    with pytest.raises(TemplateProblem, match="Die Vorlage Einladung.docx verwendet einen Platzhalter"):
+        render_docx(TEMPLATE_DIR / "Einladung.docx", values)
+
+
+def test_a_file_that_is_no_word_document_is_a_clear_error(tmp_path):
+    broken = tmp_path / "Einladung.docx"
+    broken.write_bytes(b"kein Word")
+    with pytest.raises(TemplateProblem, match="kann nicht geöffnet werden"):
+        render_docx(broken, {})
+
+
+def test_yearly_report_embeds_the_chart_as_a_picture(demo_model, tmp_path):
+    out = tmp_path / "j.docx"
+    out.write_bytes(yearly_report_bytes(demo_model, STICHTAG.year, today=STICHTAG))
+    with zipfile.ZipFile(out) as docx:
+        pictures = [n for n in docx.namelist() if n.startswith("word/media/")]
+        assert len(pictures) == 1 and docx.read(pictures[0]).startswith(b"\x89PNG")
+    assert "Abbildung 1" in docx_text(out)
+
+
+def test_no_chart_without_held_sessions(demo_model, tmp_path):
+    year = STICHTAG.year
+    values = context.yearly_report_context(demo_model, year, today=STICHTAG)
+    planned = [dict(s, teilnahme="") for s in values["sitzungen"]]
+    assert attendance_chart(planned, year) is None
+    sessions = tuple(dataclasses.replace(s, status="geplant") for s in demo_model.sessions)
+    model = dataclasses.replace(demo_model, sessions=sessions, attendance=())
+    out = tmp_path / "j.docx"
+    out.write_bytes(yearly_report_bytes(model, year, today=STICHTAG))
+    with zipfile.ZipFile(out) as docx:
+        assert not [n for n in docx.namelist() if n.startswith("word/media/")]
+    assert "Abbildung 1" not in docx_text(out)
+
+
+def test_plotting_and_word_libraries_load_only_when_a_document_is_made():
+    code = ("import sys, kpr_excel.cli, kpr_excel.documents, kpr_excel.office; "
+            "print(sorted(m for m in ('matplotlib', 'docxtpl', 'docx') if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
