@@ -2,7 +2,7 @@
 
 Rendering only (model already loaded, .docx bytes in memory), best and median of several
 runs; the first run of each is reported separately because it pays for imports (docxtpl,
-python-docx, matplotlib for the chart). Optionally also the PDF conversion through LibreOffice
+python-docx, Pillow for the chart). Optionally also the PDF conversion through LibreOffice
 of all of them in one call.
 
     PYTHONPATH=. python bench/bench_documents.py [--pdf]

@@ -54,30 +54,67 @@ def describe_template_error(template: Path, exc: TemplateError) -> str:
     return f"Die Vorlage {template.name} {what}." + (f" Stelle: „{near[:200]}“" if near else "")
 
 
+_CHART_SERIES = (("anwesend", "anwesend", "#1F4E79"), ("vertreten", "vertreten", "#6FA8DC"),
+                 ("entschuldigt", "entschuldigt", "#BFBFBF"), ("abwesend", "nicht anwesend", "#E6B8AF"))
+# Arial on the city's Windows machines; the metric-compatible Liberation Sans on Linux.
+_CHART_FONTS = ("arial.ttf", "LiberationSans-Regular.ttf", "DejaVuSans.ttf")
+
+
+def _chart_font(size: int):
+    from PIL import ImageFont
+
+    for name in _CHART_FONTS:
+        try:
+            return ImageFont.truetype(name, size)
+        except OSError:
+            continue
+    return ImageFont.load_default(size)
+
+
 def attendance_chart(sessions: list[dict], year: int) -> bytes | None:
-    """Stacked bars of present, deputised and absent members per held session, as PNG."""
+    """Stacked bars of present, deputised and absent members per held session, as PNG.
+
+    Drawn with Pillow rather than matplotlib: xlwings imports matplotlib on every button
+    click whenever it is installed, which would cost each click about 0.3 s.
+    """
     rows = [s for s in sessions if s["teilnahme"]]
     if not rows:
         return None
-    # Agg only, without pyplot: no GUI backend, no global state, imported where it is needed.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from PIL import Image, ImageDraw
 
-    figure = Figure(figsize=(6.3, 2.9), dpi=150)
-    FigureCanvasAgg(figure)
-    axes = figure.subplots()
-    labels = [f"{s['nr']}. Sitzung\n{s['datum']}" if s["nr"] else s["datum"] for s in rows]
-    bottom = [0] * len(rows)
-    for key, label, color in (("anwesend", "anwesend", "#1F4E79"), ("vertreten", "vertreten", "#6FA8DC"),
-                              ("entschuldigt", "entschuldigt", "#BFBFBF"), ("abwesend", "nicht anwesend", "#E6B8AF")):
-        heights = [s[key] for s in rows]
-        axes.bar(labels, heights, bottom=bottom, color=color, label=label, width=0.6)
-        bottom = [b + h for b, h in zip(bottom, heights)]
-    axes.set_ylabel("Mitglieder")
-    axes.set_title(f"Teilnahme je Sitzung {year}", fontsize=10)
-    axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    axes.spines[["top", "right"]].set_visible(False)
-    figure.tight_layout()
+    width, height = 1800, 820
+    left, right, top, bottom = 150, 420, 140, 190
+    font, small, title_font = _chart_font(30), _chart_font(26), _chart_font(36)
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((width // 2 - 120, 30), f"Teilnahme je Sitzung {year}", fill="black", font=title_font, anchor="mt")
+    totals = [sum(s[key] for key, _, _ in _CHART_SERIES) for s in rows]
+    scale_max = max(5, -(-max(totals) // 5) * 5)  # round up to a multiple of five
+    plot_h = height - top - bottom
+    y_of = lambda value: height - bottom - plot_h * value / scale_max  # noqa: E731
+    for tick in range(0, scale_max + 1, max(1, scale_max // 5)):
+        y = y_of(tick)
+        draw.line((left, y, width - right, y), fill="#E0E0E0", width=2)
+        draw.text((left - 16, y), str(tick), fill="black", font=small, anchor="rm")
+    draw.line((left, top, left, height - bottom), fill="black", width=2)
+    draw.line((left, height - bottom, width - right, height - bottom), fill="black", width=2)
+    draw.text((left, top - 30), "Mitglieder", fill="black", font=small, anchor="mb")
+    slot = (width - right - left) / len(rows)
+    bar = slot * 0.6
+    for index, session in enumerate(rows):
+        x0 = left + slot * index + (slot - bar) / 2
+        base = 0
+        for key, _, color in _CHART_SERIES:
+            if session[key]:
+                draw.rectangle((x0, y_of(base + session[key]), x0 + bar, y_of(base)), fill=color)
+            base += session[key]
+        label = f"{session['nr']}. Sitzung" if session["nr"] else ""
+        draw.text((x0 + bar / 2, height - bottom + 20), label, fill="black", font=small, anchor="mt")
+        draw.text((x0 + bar / 2, height - bottom + 60), session["datum"], fill="black", font=small, anchor="mt")
+    for index, (_, label, color) in enumerate(_CHART_SERIES):
+        y = top + index * 50
+        draw.rectangle((width - right + 40, y, width - right + 80, y + 34), fill=color)
+        draw.text((width - right + 95, y + 17), label, fill="black", font=font, anchor="lm")
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
+    image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()

@@ -71,7 +71,7 @@ def test_no_chart_without_held_sessions(demo_model, tmp_path):
 
 def test_plotting_and_word_libraries_load_only_when_a_document_is_made():
     code = ("import sys, kpr_excel.cli, kpr_excel.documents, kpr_excel.office; "
-            "print(sorted(m for m in ('matplotlib', 'docxtpl', 'docx') if m in sys.modules))")
+            "print(sorted(m for m in ('docxtpl', 'docx', 'exchangelib') if m in sys.modules))")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]"
