@@ -8,6 +8,7 @@ from pathlib import Path
 
 from . import report
 from .book.generate import new_workbook_file
+from .book.openpyxl_io import write_edits
 from .errors import KprError
 
 Say = Callable[[str], None]
@@ -39,8 +40,28 @@ def demo(folder: Path, stichtag: date, say: Say = print) -> Path:
     say(f"Prüfung der Regeln: {report.summary(result.findings)}")
     for finding in result.findings:
         say("  " + finding.format(path.name))
+    write_edits(path, report.pruefung_edits(result.findings, stichtag))
+    say("  Das Ergebnis steht auch im Blatt „Pruefung“, mit Links zu den Zellen.")
+
     from .documents import write_demo_documents
+    from .documents.produce import demo_choice
 
     say("Dokumente der Demo:")
     write_demo_documents(path, result.model, stichtag, lambda line: say("  " + line))
+
+    from .loader import load_file
+    from .plan import INVITATION, MINUTES
+    from .send_job import report_lines, send_session_document
+
+    choice = demo_choice(result.model, stichtag)
+    say("Versand in den Postausgang (E-Mail-Dateien, die Outlook öffnet):")
+    for session, document in ((choice.next_session, INVITATION), (choice.last_held, MINUTES)):
+        if session is None:
+            continue
+        outcome = send_session_document(
+            path, load_file(path), session.id, document, stichtag=stichtag, channel="outbox",
+            write_log=lambda edits: write_edits(path, edits, side_file_allowed=False))
+        for line in report_lines(outcome):
+            say("  " + line)
+    say(f"Fertig. Die Mappe {path} in Excel öffnen; Dokumente und Postausgang liegen in {path.parent / 'Ausgabe'}.")
     return path

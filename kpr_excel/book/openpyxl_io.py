@@ -10,9 +10,11 @@ Safety rules for writing (the office must never lose a row):
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import shutil
-import tempfile
+import uuid
 import warnings
 import zipfile
 from datetime import date, datetime, time
@@ -100,7 +102,9 @@ def _load(path: Path, **kwargs):
         with warnings.catch_warnings():
             # openpyxl warns about extensions (e.g. data validation lists) it does not keep.
             warnings.simplefilter("ignore")
-            return openpyxl.load_workbook(path, **kwargs)
+            # Read from memory: no file handle stays open, and openpyxl then judges the file by
+            # its content, not its name (an .xlsx saved as "KPR.xls" still loads).
+            return openpyxl.load_workbook(io.BytesIO(path.read_bytes()), **kwargs)
     except Exception as exc:  # openpyxl raises many types on damaged content
         raise WorkbookUnusable(
             f"Die Mappe {path.name} kann nicht gelesen werden ({type(exc).__name__}). "
@@ -109,17 +113,46 @@ def _load(path: Path, **kwargs):
 
 
 def read_book(path: Path) -> Book:
-    """All sheets as rows of values; blank rows are left out, row numbers kept."""
-    workbook = _load(path, read_only=True, data_only=False, keep_links=False)
+    """All sheets as rows of values; blank rows are left out, row numbers kept.
+
+    A formula cell gives the value Excel (or LibreOffice) last computed for it, as the
+    xlwings adapter does; only where the file holds no computed value (a file written by a
+    tool) does the formula text, starting with "=", stand in for it.
+    """
+    formulas = _read_values(path, data_only=False)
+    with_formulas = {title for title, rows in formulas.items() if any(map(_is_formula, _chain(rows)))}
+    cached = _read_values(path, data_only=True, only=with_formulas) if with_formulas else {}
+    book: Book = {}
+    for title, rows in formulas.items():
+        merged = []
+        for number, row in enumerate(rows, start=1):
+            if title in cached:
+                computed = cached[title][number - 1]
+                row = tuple(c if c is not None and _is_formula(v) else v for v, c in zip(row, computed))
+            if any(v is not None and v != "" for v in row):
+                merged.append((number, row))
+        book[title] = SheetRows(title, tuple(merged))
+    return book
+
+
+def _is_formula(value) -> bool:
+    return isinstance(value, str) and value.startswith("=")
+
+
+def _chain(rows):
+    return (value for row in rows for value in row)
+
+
+def _read_values(path: Path, *, data_only: bool, only=None) -> dict[str, list[tuple]]:
+    workbook = _load(path, read_only=True, data_only=data_only, keep_links=False)
     try:
-        book: Book = {}
-        for worksheet in workbook.worksheets:
-            rows = []
-            for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
-                if any(v is not None and v != "" for v in values):
-                    rows.append((number, tuple(values)))
-            book[worksheet.title] = SheetRows(worksheet.title, tuple(rows))
-        return book
+        return {ws.title: list(ws.iter_rows(values_only=True)) for ws in workbook.worksheets
+                if only is None or ws.title in only}
+    except Exception as exc:  # damaged sheet XML inside an intact zip
+        raise WorkbookUnusable(
+            f"Die Mappe {path.name} ist beschädigt und kann nicht gelesen werden "
+            f"({type(exc).__name__}). Bitte in Excel öffnen, prüfen und neu speichern."
+        ) from None
     finally:
         workbook.close()
 
@@ -154,10 +187,12 @@ def save_atomically(workbook, path: Path, *, backup: bool = True) -> None:
     path = path.resolve()
     if backup and path.exists():
         _backup(path)
-    handle, temp_name = tempfile.mkstemp(prefix=".~kpr-", suffix=".xlsx", dir=path.parent)
-    os.close(handle)
+    # Created by save() itself, so a new file gets the usual permissions (mkstemp's are 0600).
+    temp_name = path.with_name(f".~kpr-{uuid.uuid4().hex}.xlsx")
     try:
         workbook.save(temp_name)
+        if path.exists():
+            shutil.copymode(path, temp_name)
         with open(temp_name, "rb") as written:
             os.fsync(written.fileno())
         os.replace(temp_name, path)
@@ -172,31 +207,34 @@ def _backup(path: Path) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     target = folder / f"{path.stem}_{stamp}{path.suffix}"
     shutil.copy2(path, target)
-    old = sorted(folder.glob(f"{path.stem}_*{path.suffix}"))
+    # Only this workbook's backups: "KPR_alt.xlsx" shares the prefix "KPR_" with them.
+    own = re.compile(re.escape(path.stem) + r"_\d{8}-\d{6}-\d{6}" + re.escape(path.suffix))
+    old = sorted(p for p in folder.iterdir() if own.fullmatch(p.name))
     for stale in old[:-BACKUPS_KEPT]:
         stale.unlink(missing_ok=True)
     return target
 
 
-def write_edits(path: Path, edits: Edits) -> Path:
+def write_edits(path: Path, edits: Edits, *, side_file_allowed: bool = True) -> Path:
     """Apply `edits` to the workbook at `path` safely; returns the file written.
 
-    Where the workbook must not be rewritten but a side file is safe, the edits go to a copy
-    next to it (`NAME_Ergebnis.xlsx`) and that path is returned.
+    Where the workbook must not be rewritten but a side file is safe (and allowed), the edits
+    go to a copy next to it (`NAME_Ergebnis.xlsx`) and that path is returned.
     """
     check_readable(path)
     target = path
     try:
         check_writable(path)
     except WorkbookNotWritable as exc:
-        if not exc.fallback_allowed:
+        if not (exc.fallback_allowed and side_file_allowed):
             raise
+        # The side file is rebuilt from the workbook each time, so its links match its rows.
         target = side_file(path)
-        if target.exists():
-            check_writable(target)
-        else:
-            shutil.copy2(path, target)
-    workbook = _load(target)
+        if target.with_name("~$" + target.name).exists():
+            raise WorkbookNotWritable(
+                f"{exc} Auch {target.name} ist gerade in Excel geöffnet; bitte dort schließen."
+            ) from None
+    workbook = _load(path)
     apply_edits(workbook, edits)
     save_atomically(workbook, target, backup=target == path)
     return target
@@ -244,6 +282,8 @@ def _worksheet(workbook, name: str):
 
 
 def _write_value(cell, value, kind: schema.Kind | None = None) -> None:
+    if kind is schema.Kind.BOOL and isinstance(value, bool):
+        value = "ja" if value else "nein"  # as the generator writes it and the dropdown offers it
     cell.value = value
     if isinstance(value, datetime):
         cell.number_format = DATETIME_FORMAT
@@ -301,7 +341,7 @@ def _set_cells(workbook, op: SetCells) -> None:
     worksheet = _worksheet(workbook, op.sheet)
     _, columns = header_row(worksheet, sheet)
     for row, key, value in op.cells:
-        _write_value(worksheet.cell(row=row, column=columns[key]), value)
+        _write_value(worksheet.cell(row=row, column=columns[key]), value, sheet.column(key).kind)
 
 
 def _grow_table(worksheet, last_row: int) -> None:

@@ -18,6 +18,11 @@ err_console = Console(stderr=True, highlight=False)
 EXIT_INTERNAL = 3
 
 
+def say(line: str) -> None:
+    """Print one line of German output as it is: no markup, no wrapping inside paths."""
+    console.print(line, markup=False, soft_wrap=True, highlight=False)
+
+
 def stichtag_option(value: str | None) -> date:
     if not value:
         return date.today()

@@ -11,7 +11,7 @@ from .. import jobs, report
 from ..book.openpyxl_io import write_edits
 from ..check import check_file
 from ..findings import Severity
-from .common import STICHTAG, console, guarded
+from .common import STICHTAG, console, guarded, say
 
 _STYLE = {Severity.FEHLER: "bold red", Severity.WARNUNG: "yellow", Severity.HINWEIS: "cyan"}
 
@@ -38,7 +38,7 @@ def demo(
     stichtag=STICHTAG,
 ):
     """Eine Demo-Mappe mit erfundenen Daten anlegen und alle Schritte daran vorführen."""
-    jobs.demo(ordner, stichtag, console.print)
+    jobs.demo(ordner, stichtag, say)
 
 
 @guarded
@@ -68,5 +68,5 @@ def print_findings(findings, filename: str) -> None:
     for severity, group in report.grouped(findings):
         console.print(f"\n[{_STYLE[severity]}]{report.HEADINGS[severity]} ({len(group)})[/]")
         for finding in group:
-            console.print("  " + finding.format(filename), soft_wrap=True, markup=False)
+            say("  " + finding.format(filename))
     console.print("\n" + report.summary(findings))

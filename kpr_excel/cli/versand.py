@@ -1,0 +1,83 @@
+"""Commands that send: einladung senden, niederschrift senden, anmelden."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from .. import send_job
+from ..book.openpyxl_io import check_readable, check_writable, write_edits
+from ..loader import load_file
+from ..plan import INVITATION, MINUTES
+from .common import STICHTAG, console, guarded, say
+from .dokumente import DATEI, SITZUNG, einladung_app, niederschrift_app
+
+KANAL = typer.Option(None, "--kanal", help="outbox, smtp oder exchange (Standard: Einstellungen).")
+ENTWURF = typer.Option(False, "--entwurf", help="Nur als Entwurf ablegen (Exchange: Ordner Entwürfe).")
+PROBELAUF = typer.Option(False, "--probelauf", help="Nur zeigen, wer was bekäme; nichts senden.")
+
+
+def register(app: typer.Typer) -> None:
+    einladung_app.command("senden")(einladung_senden)
+    niederschrift_app.command("senden")(niederschrift_senden)
+    app.command("anmelden")(anmelden)
+
+
+@guarded
+def einladung_senden(datei: Path = DATEI, sitzung: str = SITZUNG, kanal: str | None = KANAL,
+                     entwurf: bool = ENTWURF, probelauf: bool = PROBELAUF, stichtag=STICHTAG):
+    """Die Einladung an Mitglieder (und Gäste ihre Fassung) senden; schickt nur, was noch fehlt."""
+    _send(datei, sitzung, INVITATION, kanal, entwurf, probelauf, stichtag)
+
+
+@guarded
+def niederschrift_senden(datei: Path = DATEI, sitzung: str = SITZUNG, kanal: str | None = KANAL,
+                         entwurf: bool = ENTWURF, probelauf: bool = PROBELAUF, stichtag=STICHTAG):
+    """Die Niederschrift an die Mitglieder senden; schickt nur, was noch fehlt."""
+    _send(datei, sitzung, MINUTES, kanal, entwurf, probelauf, stichtag)
+
+
+def _send(datei: Path, sitzung: str, document: str, kanal, entwurf: bool, probelauf: bool, stichtag) -> None:
+    check_readable(datei)
+    if not probelauf:
+        check_writable(datei)  # the send log must be writable before anything goes out
+    loaded = load_file(datei)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("Versand", total=None)
+
+        def progress(done: int, total: int, name: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"Versand an {name}")
+
+        outcome = send_job.send_session_document(
+            datei, loaded, sitzung, document, stichtag=stichtag, channel=kanal, draft=entwurf,
+            dry_run=probelauf, progress=progress,
+            write_log=lambda edits: write_edits(datei, edits, side_file_allowed=False))
+    if probelauf:
+        for line in send_job.plan_lines(outcome):
+            say(line)
+        raise typer.Exit(1 if outcome.blocked else 0)
+    for line in send_job.report_lines(outcome):
+        say(line)
+    raise typer.Exit(0 if outcome.complete else 1)
+
+
+@guarded
+def anmelden(datei: Path = DATEI,
+             kanal: str | None = KANAL):
+    """Das Kennwort für SMTP oder Exchange prüfen und im Kennwortspeicher des Systems ablegen."""
+    from ..mail import credentials
+    from ..mail.transports import login_name
+
+    model = load_file(datei).model
+    settings = send_job.transport_settings(model.settings, datei, channel=kanal)
+    user = login_name(settings)
+    if user is None:
+        console.print(f"Für den Versandkanal „{settings.kind}“ ist keine Anmeldung nötig.")
+        raise typer.Exit(0)
+    password = typer.prompt(f"Kennwort für {user}", hide_input=True)
+    credentials.check_login(settings, password)
+    credentials.store_password(user, password)
+    console.print(f"Anmeldung als {user} geprüft; das Kennwort liegt im Kennwortspeicher des Systems.")

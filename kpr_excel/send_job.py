@@ -1,0 +1,199 @@
+"""Sending a session's invitation or minutes: one call for the CLI and the Excel button alike.
+
+Check -> plan -> documents as they lie in the output folder (made only where missing) ->
+transport from Einstellungen -> dispatch with the send log. The caller says how the log is
+written (a file through openpyxl, or the open book through xlwings).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from . import check, plan as planning
+from .dispatch import DocumentProvider, LogWriter, Progress, SendReport, send_plan
+from .errors import KprError
+from .loader import LoadResult
+from .mail.transports import KINDS, TransportSettings, make_transport
+from .model import Model, Session, Settings
+from .plan import INVITATION, MINUTES, Delivery, Plan
+
+OUTBOX_FOLDER = "Postausgang"
+
+
+def transport_settings(settings: Settings, workbook: Path, *, channel: str | None = None,
+                       draft: bool = False) -> TransportSettings:
+    """How to send, from the Einstellungen sheet; `channel` overrides Versandkanal."""
+    from .documents import output_dir
+    from .model import Model
+
+    kind = (channel or settings.transport or "outbox").strip().lower()
+    if kind not in KINDS:
+        raise KprError(f"Unbekannter Versandkanal „{kind}“ (Einstellungen: Versandkanal). "
+                       f"Erlaubt: {', '.join(KINDS)}.")
+    ca_bundle = Path(settings.ca_bundle) if settings.ca_bundle else None
+    if ca_bundle is not None and not ca_bundle.is_absolute():
+        ca_bundle = Path(workbook).resolve().parent / ca_bundle
+    return TransportSettings(
+        kind=kind,
+        outbox_dir=output_dir(workbook, Model(settings=settings)) / OUTBOX_FOLDER,
+        sender=settings.sender or None,
+        smtp_host=settings.smtp_host or None,
+        smtp_port=settings.smtp_port,
+        smtp_user=settings.smtp_user or None,
+        ews_url=settings.ews_url or None,
+        mailbox=settings.mailbox or settings.sender or None,
+        username=settings.exchange_user or None,
+        auth=settings.exchange_auth or "NTLM",
+        chunk_size=max(1, settings.chunk_size),
+        ca_bundle=ca_bundle,
+        draft=draft,
+    )
+
+
+_VERSION = re.compile(r"_v(\d+)$")
+
+
+def newest_version(folder: Path, name: str) -> tuple[Path, int] | None:
+    """The newest of `name`, `name_v2`, `name_v3`, ... in `folder` (the office may have edited)."""
+    base = folder / name
+    found = [(base, 1)] if base.exists() else []
+    for path in folder.glob(f"{base.stem}_v*{base.suffix}"):
+        match = _VERSION.search(path.stem)
+        if match and path.stem[: match.start()] == base.stem:
+            found.append((path, int(match[1])))
+    return max(found, key=lambda pair: pair[1]) if found else None
+
+
+@dataclass
+class SessionDocuments:
+    """The files a session's deliveries carry, resolved once per run."""
+
+    workbook: Path
+    model: Model
+    session: Session
+    document: str
+    today: date
+
+    def __post_init__(self) -> None:
+        from .documents import output_dir
+
+        self.folder = output_dir(self.workbook, self.model)
+        self._made = False
+
+    def _name(self, delivery: Delivery | None) -> str:
+        from .documents.output import session_file
+        from .documents.produce import guest_file
+
+        if delivery is not None and delivery.role == planning.ROLE_GUEST:
+            return guest_file(self.session, delivery.recipient)
+        return session_file(self.session, self.document)
+
+    def _make(self) -> None:
+        from .documents import write_invitation, write_minutes
+
+        if self.document == INVITATION:
+            write_invitation(self.workbook, self.model, self.session.id, today=self.today)
+        else:
+            write_minutes(self.workbook, self.model, self.session.id, today=self.today, draft=False)
+        self._made = True
+
+    def version(self) -> int:
+        """The version of the members' document as it lies in the folder (1 where still missing)."""
+        found = newest_version(self.folder, self._name(None))
+        return found[1] if found else 1
+
+    def resolve(self, delivery: Delivery | None = None) -> tuple[Path, int]:
+        found = newest_version(self.folder, self._name(delivery))
+        if found is None and not self._made:
+            self._make()
+            found = newest_version(self.folder, self._name(delivery))
+        if found is None:
+            raise KprError(f"Das Dokument {self._name(delivery)} fehlt im Ausgabeordner {self.folder} "
+                           "und konnte nicht erstellt werden.")
+        return found
+
+    def __call__(self, delivery: Delivery) -> list[Path]:
+        """The .docx as reviewed, and its PDF where one was made."""
+        path, _ = self.resolve(delivery)
+        pdf = path.with_suffix(".pdf")
+        return [path, pdf] if pdf.exists() else [path]
+
+
+def send_session_document(
+    workbook: Path,
+    loaded: LoadResult,
+    session_id: str,
+    document: str,
+    *,
+    write_log: LogWriter,
+    stichtag: date,
+    channel: str | None = None,
+    draft: bool = False,
+    dry_run: bool = False,
+    password: str | None = None,
+    progress: Progress | None = None,
+    documents: DocumentProvider | None = None,
+) -> SendReport | Plan:
+    """Send `document` (Einladung or Niederschrift) of a session; with `dry_run` only the plan."""
+    from .documents import find_session
+
+    if document not in (INVITATION, MINUTES):
+        raise KprError(f"Unbekanntes Dokument „{document}“.")
+    result = check.check_loaded(loaded, stichtag)
+    if result.unusable:
+        raise KprError("Die Mappe kann nicht verwendet werden: "
+                       + "; ".join(f.format() for f in result.findings if f.code == "DATA-5"))
+    model = result.model
+    session = find_session(model, session_id)
+    provider = documents or SessionDocuments(Path(workbook), model, session, document, stichtag)
+    version = provider.version() if isinstance(provider, SessionDocuments) else 1
+    the_plan = planning.make_plan(model, session.id, document, result.findings, version=str(version))
+    if dry_run:
+        return the_plan
+    if the_plan.blocked:
+        raise KprError(blocked_message(the_plan))
+    transport = make_transport(transport_settings(model.settings, Path(workbook), channel=channel, draft=draft),
+                               password)
+    return send_plan(the_plan, model, transport, provider, write_log,
+                     workbook_dir=Path(workbook).resolve().parent, today=stichtag, progress=progress)
+
+
+def blocked_message(the_plan: Plan) -> str:
+    lines = [f"Der Versand der {the_plan.document} für {the_plan.session.id} ist gesperrt, "
+             "bis diese Fehler behoben sind:"]
+    lines += [f"  {f.format()}" for f in the_plan.blocking]
+    return "\n".join(lines)
+
+
+def plan_lines(the_plan: Plan) -> list[str]:
+    """German preview of a plan (--probelauf): who would get what."""
+    lines = [f"Probelauf: {the_plan.document} {the_plan.session.id}, {len(the_plan.deliveries)} Nachrichten"]
+    for delivery in the_plan.deliveries:
+        person = delivery.recipient
+        extra = f", Kopie an {', '.join(p.name for p in delivery.cc)}" if delivery.cc else ""
+        if delivery.on_behalf_of:
+            extra += f", in Vertretung von {delivery.on_behalf_of.name}"
+        if delivery.role == planning.ROLE_GUEST:
+            extra += f", nur TOP {', '.join(i.number for i in delivery.items)}"
+        lines.append(f"  {delivery.role}: {person.name} <{person.email or 'keine E-Mail-Adresse'}>{extra}")
+    lines += list(the_plan.notes)
+    if the_plan.blocked:
+        lines.append(blocked_message(the_plan))
+    return lines
+
+
+def report_lines(report: SendReport) -> list[str]:
+    """German summary of a send run, for the console and the message box."""
+    verb = "als Entwurf abgelegt" if report.draft else "versandt"
+    lines = [f"{report.plan.document} {report.plan.session.id} über {report.transport}: "
+             f"{len(report.sent)} {verb}, {len(report.already)} bereits früher erledigt, "
+             f"{len(report.failed)} fehlgeschlagen."]
+    for key, reason in report.failed.items():
+        lines.append(f"  fehlgeschlagen: {key}: {reason}")
+    if report.failed:
+        lines.append("Ein erneuter Aufruf versendet nur, was noch fehlt.")
+    lines += list(report.plan.notes)
+    return lines
