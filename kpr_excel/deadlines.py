@@ -1,23 +1,90 @@
-"""Deadlines of § 7 in calendar days, with the last working day in Saxony to act by."""
+"""Deadlines of the rules of procedure in calendar days, with the last working day in Saxony to act by.
+
+RULES.md: a deadline counts in calendar days and is kept as it is; where it falls on a
+Saturday, Sunday or a Saxon public holiday, the office is shown the last working day on or
+before it ("spätestens versenden am"). Whether a deadline needs attention depends on the
+reference date (Stichtag): nothing before the look-ahead window, a warning within it, an
+error once it has passed.
+"""
 
 from __future__ import annotations
 
+import calendar
+import enum
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from .model import Session, Settings
+from . import schema
+from .model import Model, Session, Settings
 
 AGENDA = "TOP-Anmeldung"
 INVITATION = "Einladung"
 MINUTES = "Niederschrift"
 
 
+# The public holidays of Saxony as the `holidays` package (subdivision SN) gives them, as
+# month and day per year. Importing the package costs every `kpr` command and Excel button
+# about 75 ms, so the years the office works with are kept here; tests/test_deadlines.py
+# checks the table against the package and prints a new one when the package differs.
+_SAXON_HOLIDAYS = {
+    2010: "0101 0402 0405 0501 0513 0524 1003 1031 1117 1225 1226",
+    2011: "0101 0422 0425 0501 0602 0613 1003 1031 1116 1225 1226",
+    2012: "0101 0406 0409 0501 0517 0528 1003 1031 1121 1225 1226",
+    2013: "0101 0329 0401 0501 0509 0520 1003 1031 1120 1225 1226",
+    2014: "0101 0418 0421 0501 0529 0609 1003 1031 1119 1225 1226",
+    2015: "0101 0403 0406 0501 0514 0525 1003 1031 1118 1225 1226",
+    2016: "0101 0325 0328 0501 0505 0516 1003 1031 1116 1225 1226",
+    2017: "0101 0414 0417 0501 0525 0605 1003 1031 1122 1225 1226",
+    2018: "0101 0330 0402 0501 0510 0521 1003 1031 1121 1225 1226",
+    2019: "0101 0419 0422 0501 0530 0610 1003 1031 1120 1225 1226",
+    2020: "0101 0410 0413 0501 0521 0601 1003 1031 1118 1225 1226",
+    2021: "0101 0402 0405 0501 0513 0524 1003 1031 1117 1225 1226",
+    2022: "0101 0415 0418 0501 0526 0606 1003 1031 1116 1225 1226",
+    2023: "0101 0407 0410 0501 0518 0529 1003 1031 1122 1225 1226",
+    2024: "0101 0329 0401 0501 0509 0520 1003 1031 1120 1225 1226",
+    2025: "0101 0418 0421 0501 0529 0609 1003 1031 1119 1225 1226",
+    2026: "0101 0403 0406 0501 0514 0525 1003 1031 1118 1225 1226",
+    2027: "0101 0326 0329 0501 0506 0517 1003 1031 1117 1225 1226",
+    2028: "0101 0414 0417 0501 0525 0605 1003 1031 1122 1225 1226",
+    2029: "0101 0330 0402 0501 0510 0521 1003 1031 1121 1225 1226",
+    2030: "0101 0419 0422 0501 0530 0610 1003 1031 1120 1225 1226",
+    2031: "0101 0411 0414 0501 0522 0602 1003 1031 1119 1225 1226",
+    2032: "0101 0326 0329 0501 0506 0517 1003 1031 1117 1225 1226",
+    2033: "0101 0415 0418 0501 0526 0606 1003 1031 1116 1225 1226",
+    2034: "0101 0407 0410 0501 0518 0529 1003 1031 1122 1225 1226",
+    2035: "0101 0323 0326 0501 0503 0514 1003 1031 1121 1225 1226",
+    2036: "0101 0411 0414 0501 0522 0602 1003 1031 1119 1225 1226",
+    2037: "0101 0403 0406 0501 0514 0525 1003 1031 1118 1225 1226",
+    2038: "0101 0423 0426 0501 0603 0614 1003 1031 1117 1225 1226",
+    2039: "0101 0408 0411 0501 0519 0530 1003 1031 1116 1225 1226",
+    2040: "0101 0330 0402 0501 0510 0521 1003 1031 1121 1225 1226",
+    2041: "0101 0419 0422 0501 0530 0610 1003 1031 1120 1225 1226",
+    2042: "0101 0404 0407 0501 0515 0526 1003 1031 1119 1225 1226",
+    2043: "0101 0327 0330 0501 0507 0518 1003 1031 1118 1225 1226",
+    2044: "0101 0415 0418 0501 0526 0606 1003 1031 1116 1225 1226",
+    2045: "0101 0407 0410 0501 0518 0529 1003 1031 1122 1225 1226",
+    2046: "0101 0323 0326 0501 0503 0514 1003 1031 1121 1225 1226",
+    2047: "0101 0412 0415 0501 0523 0603 1003 1031 1120 1225 1226",
+    2048: "0101 0403 0406 0501 0514 0525 1003 1031 1118 1225 1226",
+    2049: "0101 0416 0419 0501 0527 0607 1003 1031 1117 1225 1226",
+    2050: "0101 0408 0411 0501 0519 0530 1003 1031 1116 1225 1226",
+}
+
+
 @lru_cache(maxsize=64)
 def _holidays(year: int) -> frozenset[date]:
+    if year in _SAXON_HOLIDAYS:
+        return frozenset(date(year, int(md[:2]), int(md[2:])) for md in _SAXON_HOLIDAYS[year].split())
+    return package_holidays(year)
+
+
+def package_holidays(year: int) -> frozenset[date]:
+    """Saxony's public holidays of `year` from the `holidays` package."""
     import holidays
 
-    return frozenset(holidays.Germany(subdiv="SN", years=year, language="de").keys())
+    return frozenset(holidays.Germany(subdiv="SN", years=year).keys())
 
 
 def is_working_day(day: date) -> bool:
@@ -31,10 +98,28 @@ def last_working_day(day: date) -> date:
     return day
 
 
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later; the 31st becomes the month's last day where it has none."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+class State(enum.Enum):
+    """Where a deadline stands on the reference date."""
+
+    DONE = "erledigt"
+    LATE = "verspätet erledigt"
+    OVERDUE = "überfällig"
+    DUE_SOON = "bald fällig"  # within the look-ahead window
+    LATER = "später"
+
+
 @dataclass(frozen=True)
 class Deadline:
-    session_id: str
-    kind: str  # AGENDA, INVITATION or MINUTES
+    session_id: str | None
+    kind: str  # AGENDA, INVITATION, MINUTES or another label such as "Jahresbericht 2026"
     due: date  # the deadline of the rules of procedure, calendar days
     done_on: date | None = None  # when it was done, where recorded
 
@@ -42,6 +127,21 @@ class Deadline:
     def act_by(self) -> date:
         """'spätestens versenden am': the last working day on or before the deadline."""
         return last_working_day(self.due)
+
+    def state(self, stichtag: date, lookahead_days: int) -> State:
+        """Done (in time or late); or not done: overdue, due within the look-ahead, or later.
+
+        The deadline is kept: on a Saturday before a Sunday deadline it has not passed yet.
+        The look-ahead counts up to the day to act by, so a deadline after a weekend is
+        announced as early as the working day it must be met on.
+        """
+        if self.done_on is not None:
+            return State.DONE if self.done_on <= self.due else State.LATE
+        if self.due < stichtag:
+            return State.OVERDUE
+        if (self.act_by - stichtag).days <= lookahead_days:
+            return State.DUE_SOON
+        return State.LATER
 
 
 def session_deadlines(session: Session, settings: Settings) -> tuple[Deadline, ...]:
@@ -53,3 +153,51 @@ def session_deadlines(session: Session, settings: Settings) -> tuple[Deadline, .
         Deadline(session.id, MINUTES, session.date + timedelta(days=settings.minutes_days),
                  session.minutes_sent),
     )
+
+
+def session_deadline(session: Session, settings: Settings, kind: str) -> Deadline:
+    """One of the three § 7 deadlines of `session`: AGENDA, INVITATION or MINUTES."""
+    return next(d for d in session_deadlines(session, settings) if d.kind == kind)
+
+
+def has_deadlines(session: Session) -> bool:
+    """§ 7 sets deadlines for the sessions of the KPR itself, not for Jour fixe or working groups."""
+    return session.gremium == schema.GREMIUM_KPR and not session.cancelled
+
+
+def open_deadlines(model: Model, stichtag: date) -> tuple[Deadline, ...]:
+    """The coming and overdue § 7 deadlines of all sessions, sorted by date.
+
+    A deadline that has been met is left out; so is a passed agenda deadline (it concerns the
+    members, there is nothing left to do for the office).
+    """
+    found = []
+    for session in model.sessions:
+        if not has_deadlines(session):
+            continue
+        for deadline in session_deadlines(session, model.settings):
+            if deadline.done_on is not None:
+                continue
+            if deadline.kind == AGENDA and deadline.due < stichtag:
+                continue
+            found.append(deadline)
+    return tuple(sorted(found, key=lambda d: (d.due, d.session_id or "", d.kind)))
+
+
+_DAY_MONTH = re.compile(r"^\s*(\d{1,2})\.\s*(\d{1,2})\.?\s*$")
+
+
+def report_deadline(year: int, settings: Settings) -> date:
+    """When the yearly report of `year` is due (§ 5): the setting's day and month of the next year.
+
+    Raises ValueError with a German reason for a setting that is no day and month; 29.02.
+    means the last day of February in a year without a leap day.
+    """
+    text = str(settings.report_due)
+    match = _DAY_MONTH.match(text)
+    if not match:
+        raise ValueError(f"„{text}“ ist kein Tag und Monat (erwartet TT.MM., z. B. 31.03.)")
+    day, month = int(match[1]), int(match[2])
+    if not 1 <= month <= 12 or not 1 <= day <= (29 if month == 2 else calendar.monthrange(2001, month)[1]):
+        raise ValueError(f"„{text}“ ist kein gültiger Tag und Monat")
+    return date(year + 1, month, min(day, calendar.monthrange(year + 1, month)[1]))

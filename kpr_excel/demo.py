@@ -114,7 +114,7 @@ def demo_data(stichtag: date) -> dict[str, list[dict]]:
                 # minutes of the third session went out two days late: a realistic finding
                 kpr["minutes_sent"] = kpr_day + timedelta(days=16)
         sessions.append(kpr)
-        agenda.extend(_agenda(kpr_id, number, kpr_day, year))
+        agenda.extend(_agenda(kpr_id, number, kpr_day, stichtag))
         if held:
             attendance.extend(_attendance(kpr_id, number))
             decisions.extend(_decisions(kpr_id, number, kpr_day))
@@ -178,7 +178,7 @@ def _session(sid, gremium, number, day, start, end, place, chair, focus, stichta
     )
 
 
-def _agenda(session_id: str, number: int, day: date, year: int) -> list[dict]:
+def _agenda(session_id: str, number: int, day: date, stichtag: date) -> list[dict]:
     submit = day - timedelta(days=30)
     items = [
         dict(number="3", title="Lagebild Kriminalität und Sicherheitsgefühl in der Innenstadt",
@@ -195,12 +195,14 @@ def _agenda(session_id: str, number: int, day: date, year: int) -> list[dict]:
                           submitted_on=submit, presenter="Frau Sommer, Verkehrsbetriebe Dresden",
                           guests="P33"))
     if number == 4:
-        # submitted after the agenda deadline (21 days before) and not yet admitted by the chairs
-        items.append(dict(number="6", title="Alkoholverbot auf dem Neustädter Markt?", submitter="P14",
-                          submitted_on=day - timedelta(days=17), presenter="Frau Albrecht, Stadtrat"))
-        items.append(dict(number="7", title="Präventionsbericht " + str(year) + ": Gliederung", submitter="P20",
+        items.append(dict(number="6", title=f"Präventionsbericht {day.year}: Gliederung", submitter="P20",
                           submitted_on=submit, presenter="Frau Hempel, Geschäftsstelle",
                           documents="Gliederung_Praeventionsbericht.docx"))
+    late = day - timedelta(days=17)
+    if number == 4 and late <= stichtag:
+        # submitted after the agenda deadline (21 days before), not yet admitted by the chairs (GO-7.2)
+        items.append(dict(number="7", title="Alkoholverbot auf dem Neustädter Markt?", submitter="P14",
+                          submitted_on=late, presenter="Frau Albrecht, Stadtrat"))
     for item in items:
         item["session"] = session_id
         if item.get("confidential") is None:

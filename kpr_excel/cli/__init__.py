@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from . import mappe
+from . import dokumente, mappe, regeln, versand
+from .addin_cmd import addin_app
 
 app = typer.Typer(
     name="kpr",
@@ -15,6 +16,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 mappe.register(app)
+regeln.register(app)
+dokumente.register(app)
+versand.register(app)
+app.add_typer(addin_app, name="addin")
 
 
 def main() -> None:
