@@ -24,6 +24,7 @@ from .errors import KprError
 from .mail.base import Transport, TransportError
 from .model import Model
 from .plan import INVITATION, ROLE_GUEST, Delivery, Plan
+from .rules.confidentiality import confidentiality_notice_required
 from .sessions import session_title, time_span
 from .values import german_date, german_date_long
 
@@ -90,7 +91,7 @@ def mail_text(delivery: Delivery, plan: Plan, model: Model, template: jinja2.Tem
         punkte=list(delivery.items),
         vertretung_fuer=delivery.on_behalf_of.name if delivery.on_behalf_of else "",
         rueckmeldung_bis=german_date(reply_by),
-        vertraulich=not session.public,
+        vertraulich=confidentiality_notice_required(session, delivery.items),
         absender=dict(name=settings.office_name, stadt=settings.city, telefon=settings.office_phone),
     )
     try:
@@ -119,7 +120,7 @@ def build_message(delivery: Delivery, plan: Plan, model: Model, template, files:
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = delivery.message_id
-    if not plan.session.public:
+    if confidentiality_notice_required(plan.session, delivery.items):
         # RFC 2156 header; Outlook and the Exchange transport show it as "Vertraulich".
         message["Sensitivity"] = "Company-Confidential"
     message.set_content(body)

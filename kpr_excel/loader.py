@@ -84,6 +84,8 @@ def load_file(path: Path) -> LoadResult:
 def load_book(book: Book) -> LoadResult:
     findings: list[Finding] = []
     loaded: dict[str, list] = {}
+    # Every id typed into a readable sheet, including rows dropped for a finding of their own.
+    present: dict[str, set[str]] = {}
     unusable = False
     for sheet in schema.SHEETS:
         if sheet.tool_owned:
@@ -99,14 +101,16 @@ def load_book(book: Book) -> LoadResult:
                 Location(sheet.name), severity))
             unusable = unusable or sheet.required
             continue
-        objects, sheet_findings, broken = _load_sheet(rows, sheet)
+        objects, sheet_findings, broken, ids = _load_sheet(rows, sheet)
         loaded[sheet.name] = objects
+        if not broken:
+            present[sheet.name] = ids
         findings.extend(sheet_findings)
         unusable = unusable or (broken and sheet.required)
     settings = _settings(loaded.pop(schema.EINSTELLUNGEN.name, []), findings)
     parts = {_MODEL_ATTRS[name]: tuple(objs) for name, objs in loaded.items()}
     result = model.Model(**parts, settings=settings)
-    findings.extend(_check_references(result))
+    findings.extend(_check_references(result, present))
     return LoadResult(result, tuple(findings), unusable)
 
 
@@ -122,7 +126,7 @@ def _norm(value) -> str:
     return values.clean_text(value).casefold()
 
 
-def _header(rows: SheetRows, sheet: schema.Sheet) -> tuple[int, dict[str, int]] | None:
+def find_header(rows: SheetRows, sheet: schema.Sheet) -> tuple[int, dict[str, int]] | None:
     """The header row's number and where each known column is (attribute -> 0-based index)."""
     wanted = {_norm(c.header): c.key for c in sheet.columns}
     needed = min(2, len(sheet.columns))
@@ -138,15 +142,15 @@ def _header(rows: SheetRows, sheet: schema.Sheet) -> tuple[int, dict[str, int]] 
 
 
 def _load_sheet(rows: SheetRows, sheet: schema.Sheet):
-    """Objects of one sheet, its findings, and whether the sheet's layout is unusable."""
+    """Objects of one sheet, its findings, whether its layout is unusable, and the ids typed in it."""
     findings: list[Finding] = []
-    header = _header(rows, sheet)
+    header = find_header(rows, sheet)
     if header is None:
         findings.append(data_finding(
             "DATA-5", f"In „{sheet.name}“ wurde keine Überschriftenzeile gefunden "
                       f"(erwartet u. a. „{sheet.columns[0].header}“ in Zeile 1).",
             Location(sheet.name, 1, "A")))
-        return [], findings, True
+        return [], findings, True, set()
     header_row, positions = header
     broken = False
     for column in sheet.columns:
@@ -161,7 +165,7 @@ def _load_sheet(rows: SheetRows, sheet: schema.Sheet):
                else "; sie wird als leer behandelt."),
             Location(sheet.name, header_row), Severity.FEHLER if column.required else Severity.HINWEIS))
     if broken:
-        return [], findings, True
+        return [], findings, True, set()
 
     letters = tuple((key, get_column_letter(index + 1)) for key, index in positions.items())
     letter_of = dict(letters)
@@ -170,14 +174,16 @@ def _load_sheet(rows: SheetRows, sheet: schema.Sheet):
     columns = [c for c in sheet.columns if c.key in positions and c.kind is not schema.Kind.FORMULA]
     unique = [c for c in columns if c.unique]
     seen: dict[str, dict[str, int]] = {c.key: {} for c in unique}
-    objects = []
+    objects, ids = [], set()
     for number, row in rows.rows:
         if number <= header_row:
             continue
         raw = {c.key: row[positions[c.key]] if positions[c.key] < len(row) else None for c in columns}
         if all(_blank(v) for v in raw.values()):
-            continue  # blank row, or a row holding only Excel's formulas
+            continue
         src = model.Source(sheet.name, number, letters)
+        if not _blank(raw.get("id")):
+            ids.add(values.clean_text(raw["id"]))
         parsed, ok = {}, True
         for column in columns:
             value = raw[column.key]
@@ -213,19 +219,20 @@ def _load_sheet(rows: SheetRows, sheet: schema.Sheet):
                 objects.append((src, parsed))
             else:
                 objects.append(cls(src=src, **{k: v for k, v in parsed.items() if k in accepted}))
-    return objects, findings, False
+    return objects, findings, False, ids
 
 
 def _blank(value) -> bool:
     if value is None:
         return True
-    if isinstance(value, str):
-        text = value.strip()
-        return not text or text.startswith("=")
-    return False
+    return isinstance(value, str) and not value.strip()
 
 
 def _convert(value, column: schema.Column):
+    if isinstance(value, str) and value.startswith("="):
+        # The adapter gives formula text only where no computed value was saved with the file.
+        raise ValueError(f"enthält die Formel „{value}“ ohne berechneten Wert; bitte den Wert "
+                         "selbst eintragen oder die Mappe in Excel öffnen und speichern")
     parser = _PARSERS.get(column.kind)
     if parser is not None:
         return parser(value)
@@ -263,15 +270,12 @@ def _settings(rows, findings: list[Finding]) -> model.Settings:
     return model.Settings(**given, rows=tuple(positions))
 
 
-def _check_references(result: model.Model) -> list[Finding]:
-    """DATA-4: every reference names an id that exists."""
-    ids = {
-        "Mitglieder": {p.id for p in result.persons},
-        "Sollbesetzung": {s.id for s in result.seats},
-        "Fraktionen": {f.id for f in result.fraktionen},
-        "Sitzungen": {s.id for s in result.sessions},
-        "Arbeitsgruppen": {g.id for g in result.working_groups},
-    }
+def _check_references(result: model.Model, present: dict[str, set[str]]) -> list[Finding]:
+    """DATA-4: every reference names an id that exists.
+
+    An id whose own row has a finding still counts as existing, and a sheet that is missing
+    or unreadable is not checked against: one mistake gives one finding, not dozens.
+    """
     findings = []
     for sheet in schema.SHEETS:
         attr = _MODEL_ATTRS.get(sheet.name)
@@ -280,7 +284,9 @@ def _check_references(result: model.Model) -> list[Finding]:
         for column in sheet.columns:
             if not column.ref or (sheet.name, column.key) in _REFS_LEFT_TO_RULES:
                 continue
-            known = ids[column.ref]
+            known = present.get(column.ref)
+            if known is None:
+                continue
             for obj in getattr(result, attr):
                 value = getattr(obj, column.key, None)
                 wanted = value if isinstance(value, tuple) else (value,) if value else ()

@@ -124,8 +124,10 @@ def parse_email(value) -> str:
 
 
 def parse_ids(value) -> tuple[str, ...]:
-    text = clean_text(value)
-    return tuple(part.strip() for part in re.split(r"[,;\n]", text) if part.strip())
+    # Split before cleaning: clean_text would turn the line breaks of Alt+Enter into spaces.
+    text = value if isinstance(value, str) else clean_text(value)
+    parts = (clean_text(part) for part in re.split(r"[,;\r\n]", text))
+    return tuple(part for part in parts if part)
 
 
 def german_date(day: date | None) -> str:

@@ -105,6 +105,8 @@ def add_sheet(workbook, sheet: schema.Sheet, rows: Sequence[Sequence[object]], *
             value = values[col - 1] if col - 1 < len(values) else None
             if column.kind is schema.Kind.FORMULA:
                 value = column.formula.format(row=row, **formula_letters)
+            elif column.kind is schema.Kind.BOOL and isinstance(value, bool):
+                value = "ja" if value else "nein"  # as the dropdown offers it, not WAHR/FALSCH
             cell = worksheet.cell(row=row, column=col, value=value)
             _format_cell(cell, column, value)
     last_row = head + max(len(rows), 1)
@@ -161,7 +163,7 @@ def _add_validations(worksheet, sheet: schema.Sheet, first: int, last: int) -> N
     for col, column in enumerate(sheet.columns, start=1):
         letter = get_column_letter(col)
         target = f"{letter}{first}:{letter}{last}"
-        validation = None
+        validation, hint_only = None, False
         if column.kind is schema.Kind.BOOL:
             validation = DataValidation(type="list", formula1=ranges[("ja", "nein")])
         elif column.choices:
@@ -169,16 +171,17 @@ def _add_validations(worksheet, sheet: schema.Sheet, first: int, last: int) -> N
         elif column.ref and column.kind is not schema.Kind.IDS:
             ref_sheet = schema.SHEETS_BY_NAME[column.ref]
             validation = DataValidation(type="list", formula1=f"{quote_sheetname(ref_sheet.name)}!$A$2:$A$2000")
-            validation.showErrorMessage = False  # a hint list; the loader reports unknown ids
+            hint_only = True  # a hint list; the loader reports unknown ids
         elif column.kind is schema.Kind.DATE:
             validation = DataValidation(type="date", operator="greaterThan", formula1="1")
             validation.error = "Bitte ein Datum eingeben, z. B. 12.03.2027."
         if validation is None:
             continue
         validation.allow_blank = True
-        if column.kind is not schema.Kind.DATE and validation.showErrorMessage is not False:
+        # Said for every validation: openpyxl's default is not to show the error (and accept anything).
+        validation.showErrorMessage = not hint_only
+        if column.kind is not schema.Kind.DATE and not hint_only:
             validation.error = f"Bitte einen Wert aus der Liste wählen ({column.header})."
-        validation.showErrorMessage = validation.showErrorMessage is not False
         validation.errorTitle = "KPR"
         validation.add(target)
         worksheet.add_data_validation(validation)
@@ -201,4 +204,5 @@ def new_workbook_file(path, data=None) -> None:
 
     from .openpyxl_io import save_atomically
 
-    save_atomically(build_workbook(data), Path(path), backup=False)
+    # A workbook replaced with --ueberschreiben keeps a backup, as `kpr neu` promises.
+    save_atomically(build_workbook(data), Path(path))
