@@ -134,17 +134,17 @@ def _run(label: str, body: Callable[[Any], Any]) -> None:
         )
         return
     app = book.app
-    _status(app, f"{TITLE}: {label} …")
+    status(app, f"{TITLE}: {label} …")
     try:
         outcome = body(book)
     except Exception as exc:
         _log_error(label, exc)
-        _status(app, False)
-        _alert(app, describe_error(label, exc), mode="critical")
+        status(app, False)
+        alert(app, describe_error(label, exc), mode="critical")
         return
-    _status(app, False)
+    status(app, False)
     if isinstance(outcome, str) and outcome.strip():
-        _alert(app, outcome, mode="info")
+        alert(app, outcome, mode="info")
 
 
 def describe_error(label: str, exc: BaseException) -> str:
@@ -202,7 +202,7 @@ def _log_error(label: str, exc: BaseException) -> None:
         pass
 
 
-def _status(app: Any, text: str | bool) -> None:
+def status(app: Any, text: str | bool) -> None:
     """Set Excel's status bar (False hands it back to Excel); cosmetic, so never fatal."""
     try:
         app.status_bar = text
@@ -210,8 +210,12 @@ def _status(app: Any, text: str | bool) -> None:
         pass
 
 
-def _alert(app: Any, text: str, *, mode: str, buttons: str = "ok") -> str | None:
-    """A message box over Excel; falls back to Windows' own if Excel cannot show one."""
+def alert(app: Any, text: str, *, mode: str, buttons: str = "ok") -> str | None:
+    """A message box over Excel; falls back to Windows' own if Excel cannot show one.
+
+    `buttons` "yes_no" asks a question: the answer is "yes" or "no" (None where no box could
+    be shown, which callers treat as "no"). Actions use this for their questions too.
+    """
     try:
         return app.alert(text, title=TITLE, buttons=buttons, mode=mode)
     except Exception:
@@ -280,9 +284,9 @@ def _show_help(book: Any) -> None:
     app = book.app
     text = help_message()
     if not os.path.exists(DOCS_PAGE):
-        _alert(app, text, mode="info")
+        alert(app, text, mode="info")
         return
-    answer = _alert(app, f"{text}\n\nDie Anleitung jetzt öffnen?", mode="info", buttons="yes_no")
+    answer = alert(app, f"{text}\n\nDie Anleitung jetzt öffnen?", mode="info", buttons="yes_no")
     if answer == "yes":
         _open_file(DOCS_PAGE)
 

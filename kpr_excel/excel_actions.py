@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from . import schema
-from .buttons import _alert, _status
+from .buttons import alert, status
 from .errors import KprError, WorkbookUnusable
 from .findings import Location, Severity
 
@@ -103,26 +103,29 @@ def report_year(model, today: date) -> int:
     return today.year - 1 if today <= due else today.year
 
 
-def choose_session(book: Any, loaded, today: date) -> str | None:
+def choose_session(book: Any, loaded, today: date, *, held: bool = False) -> str | None:
     """The session to work on: the one whose row is selected in Sitzungen or Tagesordnung,
-    otherwise the next KPR session after asking. None where the user declined."""
+    otherwise, after asking, the next KPR session (with `held`: the last one held).
+    None where the user declined."""
     from .book import xlwings_io
 
     selected = session_at(loaded, xlwings_io.selected_cell(book))
     if selected is not None:
         return selected
-    upcoming = next_session(loaded.model, today)
-    if upcoming is None:
+    offered = last_held_session(loaded.model, today) if held else next_session(loaded.model, today)
+    which = "letzte durchgeführte" if held else "nächste"
+    if offered is None:
         raise KprError(
-            "Es ist keine Sitzung markiert und keine kommende KPR-Sitzung eingetragen. Bitte im "
-            "Blatt „Sitzungen“ die Zeile der Sitzung anklicken und erneut versuchen.")
+            f"Es ist keine Sitzung markiert und keine {'durchgeführte' if held else 'kommende'} "
+            "KPR-Sitzung eingetragen. Bitte im Blatt „Sitzungen“ die Zeile der Sitzung anklicken "
+            "und erneut versuchen.")
     from .values import german_date_long
 
     question = (f"Im Blatt „Sitzungen“ oder „Tagesordnung“ ist keine Sitzung markiert.\n\n"
-                f"Die nächste KPR-Sitzung verwenden: {upcoming.id} am "
-                f"{german_date_long(upcoming.date)}?")
-    if _alert(book.app, question, mode="info", buttons="yes_no") == "yes":
-        return upcoming.id
+                f"Die {which} KPR-Sitzung verwenden: {offered.id} am "
+                f"{german_date_long(offered.date)}?")
+    if alert(book.app, question, mode="info", buttons="yes_no") == "yes":
+        return offered.id
     return None
 
 
@@ -157,6 +160,13 @@ def next_session(model, today: date):
     return min(upcoming, key=lambda s: (s.date, s.src.row), default=None)
 
 
+def last_held_session(model, today: date):
+    """The last KPR session held on or before `today`, or None."""
+    held = [s for s in model.sessions
+            if s.gremium == schema.GREMIUM_KPR and s.held and s.date <= today]
+    return max(held, key=lambda s: (s.date, s.src.row), default=None)
+
+
 def _session_document(book: Any, document: str, today: date) -> str:
     from . import documents
     from .book import xlwings_io
@@ -188,9 +198,148 @@ def _written(output, loaded) -> str:
     return "\n".join(lines)
 
 
+def einladung_senden(book: Any, *, stichtag: date | None = None) -> str:
+    """Send the invitation of the selected (or next) session, after showing whom it goes to."""
+    from .plan import INVITATION
+
+    return _send(book, INVITATION, stichtag or date.today())
+
+
+def niederschrift_senden(book: Any, *, stichtag: date | None = None) -> str:
+    """Send the minutes of the selected (or last held) session, after showing whom they go to."""
+    from .plan import MINUTES
+
+    return _send(book, MINUTES, stichtag or date.today())
+
+
+def _send(book: Any, document: str, stichtag: date) -> str:
+    """Plan, show the plan and ask, then send what is missing; the send log goes to the book.
+
+    Nothing is sent while the plan is blocked, when everything is out already or when the
+    user says no. One writer serves the whole run: the remote engine does not show a write
+    to a later read, so the writer keeps track of the Versand sheet itself.
+    """
+    from . import send_job
+    from .book import xlwings_io
+    from .dispatch import DONE_STATES
+    from .mail import credentials
+    from .mail.transports import login_name
+    from .plan import MINUTES
+    from .values import german_date_long
+
+    loaded = _load(book)
+    workbook = xlwings_io.workbook_path(book)
+    session_id = choose_session(book, loaded, stichtag, held=document == MINUTES)
+    if session_id is None:
+        return ""
+    session = loaded.model.session(session_id)
+    if document == MINUTES and session.date > stichtag:
+        raise KprError(f"Die Sitzung {session.id} findet erst am {german_date_long(session.date)} "
+                       "statt; ihre Niederschrift kann erst danach versandt werden.")
+    progress(book, f"Versand der {document} zur Sitzung {session_id} wird geplant …")
+    write_log = xlwings_io.Writer(book)
+    plan = send_job.send_session_document(workbook, loaded, session_id, document, write_log=write_log,
+                                          stichtag=stichtag, dry_run=True)
+    if plan.blocked:
+        heading, *blocking = send_job.blocked_message(plan).splitlines()
+        alert(book.app, f"{heading}\n{_listed([line.strip() for line in blocking])}\n\nEs wurde nichts "
+                        "gesendet. Die Befunde mit Verweis auf die Zelle zeigt „Regeln prüfen“.",
+              mode="critical")
+        return ""
+    what = f"{plan.document} zur Sitzung {session.id} am {german_date_long(session.date)}"
+    done = {entry.key for entry in loaded.model.send_log if entry.state in DONE_STATES}
+    pending = [d for d in plan.deliveries if d.key not in done]
+    if not plan.deliveries:
+        return f"Die {what} hat keine Empfänger; es wurde nichts gesendet."
+    if not pending:
+        return (f"Die {what} ist laut Blatt „Versand“ bereits an alle {len(plan.deliveries)} "
+                "Empfänger versandt; es wurde nichts erneut gesendet.")
+    settings = send_job.transport_settings(loaded.model.settings, workbook)
+    user = login_name(settings)
+    if user and credentials.get_password(user) is None:
+        raise KprError(f"Für den Versand ist kein Kennwort für {user} hinterlegt. Bitte zuerst im "
+                       "Menüband „KPR“ auf „Anmelden“ klicken.")
+    question = _plan_summary(plan, what, len(pending), settings)
+    if document == MINUTES and not session.held:
+        question += ("\n\nAchtung: Die Sitzung ist im Blatt „Sitzungen“ noch nicht als "
+                     "„durchgeführt“ eingetragen.")
+    if alert(book.app, question + "\n\nJetzt senden?", mode="info", buttons="yes_no") != "yes":
+        return ""
+    progress(book, f"Versand der {document} zur Sitzung {session_id} beginnt …")
+    outcome = send_job.send_session_document(
+        workbook, loaded, session_id, document, write_log=write_log, stichtag=stichtag,
+        progress=lambda sent, total, _name: progress(book, f"Versand {sent} von {total} …"))
+    text = _capped(send_job.report_lines(outcome))
+    if settings.kind == "outbox":
+        text += f"\n\nDie E-Mails liegen als Dateien (.eml) in {settings.outbox_dir}."
+    text += ("\n\nDas Sendeprotokoll steht im Blatt „Versand“. Bitte die Mappe jetzt speichern, "
+             "damit ein weiterer Klick nur sendet, was noch fehlt.")
+    if outcome.failed:
+        alert(book.app, text, mode="critical")
+        return ""
+    return text
+
+
+def _plan_summary(plan, what: str, pending: int, settings) -> str:
+    """What is about to happen, for the question before sending."""
+    from collections import Counter
+
+    from .plan import ROLE_DEPUTY, ROLE_GUEST, ROLE_MEMBER
+
+    names = {ROLE_MEMBER: ("Mitglied", "Mitglieder"), ROLE_GUEST: ("Gast", "Gäste"),
+             ROLE_DEPUTY: ("Vertretung anstelle des Mitglieds", "Vertretungen anstelle des Mitglieds")}
+    roles = Counter(d.role for d in plan.deliveries)
+    parts = [f"{count} {names.get(role, (role, role))[count != 1]}" for role, count in roles.items()]
+    copies = sum(len(d.cc) for d in plan.deliveries)
+    if copies:
+        parts.append(f"dazu {copies} {'Vertretung' if copies == 1 else 'Vertretungen'} in Kopie")
+    lines = [what, "", f"Empfänger: {len(plan.deliveries)} ({', '.join(parts)})"]
+    if roles[ROLE_GUEST]:
+        lines.append("Gäste erhalten nur die Tagesordnungspunkte, zu denen sie eingeladen sind.")
+    already = len(plan.deliveries) - pending
+    lines.append(f"Jetzt zu senden: {pending}" + (f" (bereits versandt: {already})" if already else ""))
+    if settings.kind == "outbox":
+        lines.append(f"Versand: als E-Mail-Dateien in den Ordner {settings.outbox_dir}")
+    elif settings.kind == "smtp":
+        lines.append(f"Versand: über den SMTP-Server {settings.smtp_host}")
+    else:
+        lines.append(f"Versand: über Exchange, Postfach {settings.mailbox}")
+    if plan.notes:
+        lines += ["", "Hinweise:", _listed(list(plan.notes))]
+    return "\n".join(lines)
+
+
+def anmelden(book: Any) -> str:
+    """Ask for the mailbox password, prove it against the server, then keep it in the keyring.
+
+    The password goes from the dialog to the server and the keyring only: never through the
+    VBA command line, a log or a message.
+    """
+    from . import send_job
+    from .book import xlwings_io
+    from .mail import credentials
+    from .mail.transports import login_name
+
+    loaded = _load(book)
+    settings = send_job.transport_settings(loaded.model.settings, xlwings_io.workbook_path(book))
+    user = login_name(settings)
+    if user is None:
+        return (f"Für den Versandkanal „{settings.kind}“ ist keine Anmeldung nötig "
+                "(Blatt „Einstellungen“, Versandkanal).")
+    password = credentials.ask_password(user)
+    if password is None:
+        return ""
+    progress(book, f"Anmeldung als {user} wird geprüft …")
+    credentials.check_login(settings, password)
+    credentials.store_password(user, password)
+    return (f"Anmeldung als {user} geprüft. Das Kennwort liegt im Kennwortspeicher des Systems "
+            "(Windows: Anmeldeinformationsverwaltung); „Einladung senden“ und „Niederschrift "
+            "senden“ verwenden es.")
+
+
 def progress(book: Any, text: str) -> None:
     """Show `text` in Excel's status bar (cosmetic: never fails)."""
-    _status(book.app, f"KPR: {text}")
+    status(book.app, f"KPR: {text}")
 
 
 def _load(book: Any):
@@ -207,8 +356,13 @@ def _load(book: Any):
 
 
 def _listed(entries: list[str]) -> str:
-    """Lines for a message box, at most SHOWN_LINES of them."""
-    lines = [f"• {entry}" for entry in entries[:SHOWN_LINES]]
-    if len(entries) > SHOWN_LINES:
-        lines.append(f"… und {len(entries) - SHOWN_LINES} weitere")
-    return "\n".join(lines)
+    """Entries as bullets for a message box, at most SHOWN_LINES of them."""
+    return _capped([f"• {entry}" for entry in entries])
+
+
+def _capped(lines: list[str]) -> str:
+    """At most SHOWN_LINES lines, so that a message box fits on the screen."""
+    kept = lines[:SHOWN_LINES]
+    if len(lines) > SHOWN_LINES:
+        kept.append(f"… und {len(lines) - SHOWN_LINES} weitere")
+    return "\n".join(kept)

@@ -221,10 +221,10 @@ class _Sheet:
 
     def header(self) -> tuple[int, dict[str, int]]:
         """The header row and where each column is (attribute -> 1-based column)."""
-        from ..loader import _header
+        from ..loader import find_header
 
         rows = SheetRows(self.schema.name, tuple((n, tuple(v)) for n, v in sorted(self.values.items())))
-        found = _header(rows, self.schema)
+        found = find_header(rows, self.schema)
         if found is None:
             raise KprError(
                 f"Im Blatt „{self.schema.name}“ wurde keine Überschriftenzeile gefunden (erwartet "

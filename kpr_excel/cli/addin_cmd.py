@@ -9,7 +9,7 @@ import typer
 
 from .. import addin
 from ..findings import Finding, Severity
-from .common import console, guarded
+from .common import SEVERITY_STYLE as _STYLE, console, guarded
 
 addin_app = typer.Typer(
     name="addin",
@@ -20,7 +20,6 @@ addin_app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-_STYLE = {Severity.FEHLER: "bold red", Severity.WARNUNG: "yellow", Severity.HINWEIS: "cyan"}
 
 
 @addin_app.command("bauen")

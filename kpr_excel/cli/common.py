@@ -10,12 +10,14 @@ import typer
 from rich.console import Console
 
 from ..errors import KprError
+from ..findings import Severity
 from ..values import parse_date
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
 EXIT_INTERNAL = 3
+SEVERITY_STYLE = {Severity.FEHLER: "bold red", Severity.WARNUNG: "yellow", Severity.HINWEIS: "cyan"}
 
 
 def say(line: str) -> None:

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import typer
 
-from .. import documents
 from ..findings import Severity
 from .common import console, err_console, guarded, stichtag_option
 
@@ -29,6 +28,13 @@ DATUM = typer.Option(None, "--datum", help="Datum im Dokument TT.MM.JJJJ (Standa
                      callback=stichtag_option, show_default=False)
 
 
+def _documents():
+    """The documents package, imported on use: it brings docx and jinja2, which a start need not pay."""
+    from .. import documents
+
+    return documents
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(einladung_app, name="einladung")
     app.add_typer(niederschrift_app, name="niederschrift")
@@ -37,7 +43,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _load(datei: Path):
-    model, findings = documents.load_workbook(datei)
+    model, findings = _documents().load_workbook(datei)
     errors = sum(1 for f in findings if f.severity == Severity.FEHLER)
     if errors:
         err_console.print(f"[yellow]Achtung:[/] Die Mappe hat {errors} Datenfehler; die Dokumente können "
@@ -45,7 +51,7 @@ def _load(datei: Path):
     return model
 
 
-def _show(output: documents.Output) -> None:
+def _show(output) -> None:
     for line in output.lines():
         console.print(line, soft_wrap=True, markup=False)
     if output.pdf_error:
@@ -64,7 +70,7 @@ def einladung_erstellen(
 ):
     """Die Einladung einer Sitzung erstellen, dazu je Gast eine Fassung nur mit seinen Tagesordnungspunkten."""
     model = _load(datei)
-    _show(documents.write_invitation(datei, model, sitzung, today=datum, guests=not ohne_gaeste,
+    _show(_documents().write_invitation(datei, model, sitzung, today=datum, guests=not ohne_gaeste,
                                      pdf=pdf, overwrite=ueberschreiben))
 
 
@@ -83,7 +89,7 @@ def niederschrift_erstellen(
 ):
     """Die Niederschrift einer Sitzung erstellen: als Entwurf vorab oder endgültig mit den Ergebnissen."""
     model = _load(datei)
-    _show(documents.write_minutes(datei, model, sitzung, today=datum, draft=entwurf, pdf=pdf,
+    _show(_documents().write_minutes(datei, model, sitzung, today=datum, draft=entwurf, pdf=pdf,
                                   overwrite=ueberschreiben))
 
 
@@ -97,7 +103,7 @@ def jahresbericht(
 ):
     """Den Präventions- und Tätigkeitsbericht eines Jahres erstellen (§ 5), mit Diagramm."""
     model = _load(datei)
-    _show(documents.write_yearly_report(datei, model, jahr, today=datum, pdf=pdf, overwrite=ueberschreiben))
+    _show(_documents().write_yearly_report(datei, model, jahr, today=datum, pdf=pdf, overwrite=ueberschreiben))
 
 
 @vorlagen_app.command("pruefen")
@@ -111,7 +117,7 @@ def vorlagen_pruefen(
 
     Exit-Code 0: in Ordnung; 1: Fehler gefunden.
     """
-    findings = documents.check_templates(ordner)
+    findings = _documents().check_templates(ordner)
     for finding in findings:
         console.print(finding.format(), soft_wrap=True, markup=False)
     if not any(f.severity == Severity.FEHLER for f in findings):
@@ -126,7 +132,7 @@ def vorlagen_anlegen(datei: Path = DATEI):
 
     Vorhandene Vorlagen bleiben unverändert; bearbeitete Vorlagen dort werden statt der mitgelieferten verwendet.
     """
-    copied, kept = documents.copy_templates(datei)
+    copied, kept = _documents().copy_templates(datei)
     for path in copied:
         console.print(f"Angelegt: {path}", soft_wrap=True, markup=False)
     for path in kept:

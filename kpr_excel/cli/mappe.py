@@ -7,13 +7,10 @@ from pathlib import Path
 
 import typer
 
-from .. import jobs, report
-from ..book.openpyxl_io import write_edits
-from ..check import check_file
-from ..findings import Severity
-from .common import STICHTAG, console, guarded, say
+from .. import report
+from .common import SEVERITY_STYLE, STICHTAG, console, guarded, say
 
-_STYLE = {Severity.FEHLER: "bold red", Severity.WARNUNG: "yellow", Severity.HINWEIS: "cyan"}
+# Heavier modules are imported inside the commands: every `kpr` call starts Python anew.
 
 
 def register(app: typer.Typer) -> None:
@@ -28,6 +25,8 @@ def neu(
     ueberschreiben: bool = typer.Option(False, "--ueberschreiben", help="Eine vorhandene Datei ersetzen."),
 ):
     """Eine leere Stammmappe anlegen, mit der Sollbesetzung nach §§ 2 bis 4."""
+    from .. import jobs
+
     jobs.new_workbook(datei, overwrite=ueberschreiben)
     console.print(f"Neue Mappe angelegt: {datei}")
 
@@ -38,6 +37,8 @@ def demo(
     stichtag=STICHTAG,
 ):
     """Eine Demo-Mappe mit erfundenen Daten anlegen und alle Schritte daran vorführen."""
+    from .. import jobs
+
     jobs.demo(ordner, stichtag, say)
 
 
@@ -52,12 +53,16 @@ def pruefen(
 
     Exit-Code 0: keine Fehler; 1: Fehler gefunden; 2: Datei nicht verwendbar.
     """
+    from ..check import check_file
+
     result = check_file(datei, stichtag)
     if als_json:
         print(json.dumps([f.as_dict() for f in result.findings], ensure_ascii=False, indent=2))
     else:
         print_findings(result.findings, datei.name)
     if in_mappe and not result.unusable:
+        from ..book.openpyxl_io import write_edits
+
         written = write_edits(datei, report.pruefung_edits(result.findings, stichtag))
         if not als_json:
             console.print(f"Blatt „Pruefung“ geschrieben in {written}.")
@@ -66,7 +71,7 @@ def pruefen(
 
 def print_findings(findings, filename: str) -> None:
     for severity, group in report.grouped(findings):
-        console.print(f"\n[{_STYLE[severity]}]{report.HEADINGS[severity]} ({len(group)})[/]")
+        console.print(f"\n[{SEVERITY_STYLE[severity]}]{report.HEADINGS[severity]} ({len(group)})[/]")
         for finding in group:
             say("  " + finding.format(filename))
     console.print("\n" + report.summary(findings))

@@ -55,6 +55,42 @@ def delete_password(username: str) -> None:
         pass
 
 
+def ask_password(user: str) -> str | None:
+    """Ask for the password of ``user`` in a small window (the Excel button; the CLI asks in
+    the console). None when the user cancels or leaves the field empty.
+
+    Raises KprError (German, pointing to ``kpr anmelden``) where no window can be shown: no
+    display, or a Python installed without tkinter. The password is only returned, never kept.
+    """
+    no_window = (
+        "Das Fenster für die Kennworteingabe kann hier nicht geöffnet werden. Bitte das Kennwort "
+        "stattdessen in der Eingabeaufforderung mit »kpr anmelden <Mappe.xlsx>« hinterlegen."
+    )
+    try:
+        import tkinter
+        from tkinter import simpledialog
+    except ImportError:
+        raise KprError(no_window) from None
+    try:
+        root = tkinter.Tk()
+    except tkinter.TclError:
+        raise KprError(no_window) from None
+    try:
+        root.withdraw()
+
+        def to_front() -> None:  # Excel is in front and waits; the dialog must not hide behind it
+            for window in root.winfo_children():
+                if isinstance(window, tkinter.Toplevel):
+                    window.attributes("-topmost", True)
+                    window.focus_force()
+
+        root.after(100, to_front)
+        password = simpledialog.askstring("KPR: Anmelden", f"Kennwort für {user}:", show="*", parent=root)
+    finally:
+        root.destroy()
+    return password or None
+
+
 def check_login(settings, password: str | None) -> None:
     """Log in to the configured server once (SMTP login, or one cheap EWS call) and log out.
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kpr_excel import jobs
+from kpr_excel import buttons, jobs
 from kpr_excel.demo import demo_data
 
 STICHTAG = date(2026, 11, 29)
@@ -63,3 +63,17 @@ def workbooks(tmp_path_factory, libreoffice) -> dict[str, tuple[Path, Path]]:
              for name, data in (("demo", demo_data(STICHTAG)), ("damaged", damaged_data(STICHTAG)))}
     computed = convert(files.values(), "xlsx", folder / "computed")
     return {name: (path, result) for (name, path), result in zip(files.items(), computed)}
+
+
+@pytest.fixture
+def click(monkeypatch, tmp_path):
+    """Press a ribbon button with `xlbook` as the workbook Excel has open; returns the error log."""
+    log = tmp_path / "fehler.log"
+    monkeypatch.setattr(buttons, "ERROR_LOG", str(log))
+
+    def press(button, xlbook):
+        monkeypatch.setattr(buttons, "_caller_book", lambda: xlbook)
+        button()
+        return log
+
+    return press

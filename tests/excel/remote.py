@@ -35,6 +35,15 @@ def payload(path: Path, *, active: str | None = None, selection: str | None = No
     return dict(client="VBA", version=xw.__version__, book=book, names=[], sheets=sheets)
 
 
+def saved_payload(path: Path, folder: Path, **view) -> dict:
+    """`payload(path)` for the workbook as saved in `folder` as KPR.xlsx: the book's name is
+    its full path, which is what `Book.fullname` gives with Excel (the remote engine only
+    knows the name). Files the buttons write go into `folder`."""
+    request = payload(path, **view)
+    request["book"]["name"] = str(Path(folder) / "KPR.xlsx")
+    return request
+
+
 @functools.lru_cache(maxsize=8)
 def _sheets(path: Path) -> str:
     """The sheets' part of the request, as JSON: exactly what a request body can carry."""

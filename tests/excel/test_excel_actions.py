@@ -20,20 +20,6 @@ from . import remote
 from .conftest import STICHTAG
 
 
-@pytest.fixture
-def click(monkeypatch, tmp_path):
-    """Press a ribbon button with `xlbook` as the workbook Excel has open."""
-    log = tmp_path / "fehler.log"
-    monkeypatch.setattr(buttons, "ERROR_LOG", str(log))
-
-    def press(button, xlbook):
-        monkeypatch.setattr(buttons, "_caller_book", lambda: xlbook)
-        button()
-        return log
-
-    return press
-
-
 def _alerts(xlbook) -> list[dict]:
     return [dict(zip(("prompt", "title", "buttons", "mode"), a["args"]))
             for a in xlbook.json()["actions"] if a["func"] == "alert"]
@@ -245,10 +231,7 @@ def test_the_actions_module_imports_no_heavy_library():
 
 
 def _saved_book(workbooks, folder, *, sheet=None, row=None, answer=None):
-    """The demo as opened from `folder`: the payload's book name is the full path, which is
-    what `Book.fullname` gives with Excel (the remote engine only knows the name)."""
-    request = remote.payload(workbooks["demo"][1], active=sheet, selection=f"A{row}" if row else None)
-    request["book"]["name"] = str(folder / "KPR.xlsx")
+    request = remote.saved_payload(workbooks["demo"][1], folder, active=sheet, selection=f"A{row}" if row else None)
     app = remote.StandInApp(answer)
     return remote.StandInBook(remote.book(request), app), app
 
