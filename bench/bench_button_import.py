@@ -39,9 +39,11 @@ CASES = (
     ("import openpyxl, xlwings", "import openpyxl, xlwings"),
     ("Klick bis zur Aktion: xlwings.utils + kpr_excel.buttons",
      "import xlwings.utils; import kpr_excel.buttons"),
-    # xlwings.utils imports matplotlib.pyplot and numpy whenever they are installed; this row
-    # shows what a click would cost if they were not (the import is blocked, not uninstalled).
-    ("dasselbe, wenn matplotlib nicht installiert wäre",
+    # xlwings.utils imports matplotlib.pyplot and numpy whenever they are installed. kpr-excel
+    # no longer depends on matplotlib (the report's chart is drawn with Pillow), so in its own
+    # environment a click costs this row; the previous one applies where another package
+    # brings matplotlib along (the import is blocked here, not uninstalled).
+    ("dasselbe ohne matplotlib (die Umgebung von kpr-excel)",
      "import sys; sys.modules['matplotlib'] = None; import xlwings.utils; import kpr_excel.buttons"),
 )
 
