@@ -154,10 +154,13 @@ def send_plan(
         raise KprError("Versand gesperrt: " + "; ".join(f.format() for f in plan.blocking))
     report = SendReport(plan, transport.name, draft=transport.draft)
     log = {entry.key: entry for entry in model.send_log}
+    # A draft is not out yet: a real run asks the other side about it below (the office may
+    # have sent it from Outlook) and sends it where it was not.
+    done_states = DONE_STATES if transport.draft else (STATE_SENT,)
     pending = []
     for delivery in plan.deliveries:
         entry = log.get(delivery.key)
-        if entry is not None and entry.state in DONE_STATES:
+        if entry is not None and entry.state in done_states:
             report.already.append(delivery.key)
         else:
             pending.append(delivery)
@@ -166,9 +169,10 @@ def send_plan(
     now = datetime.now().replace(microsecond=0)
     template = load_text_template(plan.document, workbook_dir)
     with transport:
-        # Planned or failed before: the message may have arrived without confirmation.
-        unsure = [d for d in pending if d.key in log]
-        found = transport.already_sent([d.message_id for d in unsure]) if unsure else set()
+        # Ask the other side about every pending message, not only those the log knows: a
+        # message may be out without our confirmation, and the log may be lost (a workbook
+        # closed in Excel without saving after a click).
+        found = transport.already_sent([d.message_id for d in pending]) if pending else set()
         for delivery in [d for d in pending if d.message_id in found]:
             rows[delivery.key] = _log_row(delivery, transport.name, done_state, now)
             report.already.append(delivery.key)

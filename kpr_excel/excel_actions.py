@@ -221,7 +221,7 @@ def _send(book: Any, document: str, stichtag: date) -> str:
     """
     from . import send_job
     from .book import xlwings_io
-    from .dispatch import DONE_STATES
+    from .dispatch import STATE_SENT
     from .mail import credentials
     from .mail.transports import login_name
     from .plan import MINUTES
@@ -247,7 +247,8 @@ def _send(book: Any, document: str, stichtag: date) -> str:
               mode="critical")
         return ""
     what = f"{plan.document} zur Sitzung {session.id} am {german_date_long(session.date)}"
-    done = {entry.key for entry in loaded.model.send_log if entry.state in DONE_STATES}
+    # The button sends for real: a draft saved earlier is not yet out.
+    done = {entry.key for entry in loaded.model.send_log if entry.state == STATE_SENT}
     pending = [d for d in plan.deliveries if d.key not in done]
     if not plan.deliveries:
         return f"Die {what} hat keine Empfänger; es wurde nichts gesendet."

@@ -19,6 +19,7 @@ from .loader import LoadResult
 from .mail.transports import KINDS, TransportSettings, make_transport
 from .model import Model, Session, Settings
 from .plan import INVITATION, MINUTES, Delivery, Plan
+from .values import german_date_long
 
 OUTBOX_FOLDER = "Postausgang"
 
@@ -92,10 +93,20 @@ class SessionDocuments:
         return session_file(self.session, self.document)
 
     def _make(self) -> None:
-        from .documents import write_invitation, write_minutes
+        """Make the documents that are missing, and only those.
+
+        Rewriting one that is there would put a fresh `_v2` beside a file the office edited,
+        which the next run would send as a new version.
+        """
+        from .documents import write_minutes
+        from .documents.output import place
+        from .documents.produce import invitation_files
 
         if self.document == INVITATION:
-            write_invitation(self.workbook, self.model, self.session.id, today=self.today)
+            files, _ = invitation_files(self.model, self.session, today=self.today, workbook=self.workbook)
+            for _, name, data in files:
+                if newest_version(self.folder, name) is None:
+                    place(self.folder, name, data)
         else:
             write_minutes(self.workbook, self.model, self.session.id, today=self.today, draft=False)
         self._made = True
@@ -148,6 +159,12 @@ def send_session_document(
                        + "; ".join(f.format() for f in result.findings if f.code == "DATA-5"))
     model = result.model
     session = find_session(model, session_id)
+    if session.cancelled:
+        raise KprError(f"Die Sitzung {session.id} ist abgesagt (Blatt „Sitzungen“, Zeile {session.src.row}); "
+                       f"es wird keine {document} versandt.")
+    if document == MINUTES and session.date > stichtag:
+        raise KprError(f"Die Sitzung {session.id} findet erst am {german_date_long(session.date)} "
+                       "statt; ihre Niederschrift kann erst danach versandt werden.")
     provider = documents or SessionDocuments(Path(workbook), model, session, document, stichtag)
     version = provider.version() if isinstance(provider, SessionDocuments) else 1
     the_plan = planning.make_plan(model, session.id, document, result.findings, version=str(version))

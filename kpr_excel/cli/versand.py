@@ -7,9 +7,6 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from .. import send_job
-from ..book.openpyxl_io import check_readable, check_writable, write_edits
-from ..loader import load_file
 from ..plan import INVITATION, MINUTES
 from .common import STICHTAG, console, guarded, say
 from .dokumente import DATEI, SITZUNG, einladung_app, niederschrift_app
@@ -40,6 +37,10 @@ def niederschrift_senden(datei: Path = DATEI, sitzung: str = SITZUNG, kanal: str
 
 
 def _send(datei: Path, sitzung: str, document: str, kanal, entwurf: bool, probelauf: bool, stichtag) -> None:
+    from .. import send_job
+    from ..book.openpyxl_io import check_readable, check_writable, write_edits
+    from ..loader import load_file
+
     check_readable(datei)
     if not probelauf:
         check_writable(datei)  # the send log must be writable before anything goes out
@@ -68,6 +69,8 @@ def _send(datei: Path, sitzung: str, document: str, kanal, entwurf: bool, probel
 def anmelden(datei: Path = DATEI,
              kanal: str | None = KANAL):
     """Das Kennwort für SMTP oder Exchange prüfen und im Kennwortspeicher des Systems ablegen."""
+    from .. import send_job
+    from ..loader import load_file
     from ..mail import credentials
     from ..mail.transports import login_name
 

@@ -52,6 +52,11 @@ def to_eml_bytes(message: EmailMessage, *, draft: bool = False) -> bytes:
     return b"X-Unsent: 1\r\n" + data if draft else data
 
 
+def _is_draft(path: Path) -> bool:
+    with path.open("rb") as file:
+        return file.readline().strip() == b"X-Unsent: 1"
+
+
 def write_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the whole new one."""
     handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".eml.part")
@@ -109,4 +114,6 @@ class OutboxTransport(Transport):
         return sent
 
     def already_sent(self, message_ids: Iterable[str]) -> set[str]:
-        return {msg_id for msg_id in message_ids if self.path_for(msg_id).is_file()}
+        """Messages whose file is there; outside draft mode a draft file (X-Unsent) is not out yet."""
+        return {msg_id for msg_id in message_ids
+                if self.path_for(msg_id).is_file() and (self.draft or not _is_draft(self.path_for(msg_id)))}

@@ -595,3 +595,20 @@ def test_importing_the_mail_package_does_not_import_exchangelib():
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": str(root)}
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root, env=env)
+
+
+def test_outbox_draft_is_not_taken_for_sent_by_a_real_run(tmp_path):
+    from email import message_from_bytes
+
+    from kpr_excel.mail.outbox import OutboxTransport
+
+    message = build_message(1)
+    msg_id = message["Message-ID"]
+    assert OutboxTransport(tmp_path, draft=True).send_messages([message]) == 1
+    assert OutboxTransport(tmp_path, draft=True).already_sent([msg_id]) == {msg_id}
+    real = OutboxTransport(tmp_path)
+    assert real.already_sent([msg_id]) == set()
+    assert real.send_messages([message]) == 1
+    (eml,) = tmp_path.glob("*.eml")
+    assert message_from_bytes(eml.read_bytes())["X-Unsent"] is None
+    assert real.already_sent([msg_id]) == {msg_id}
