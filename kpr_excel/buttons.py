@@ -160,6 +160,16 @@ def describe_error(label: str, exc: BaseException) -> str:
             "installieren (Anleitung: docs/windows.md).\n\n"
             f"{_log_hint()}"
         )
+    if isinstance(exc, OSError) and exc.filename:
+        # A file or folder that cannot be used (network drive, rights, open elsewhere) is no
+        # bug, and Python's own text for it is English.
+        if isinstance(exc, PermissionError):
+            reason = "keine Berechtigung, oder die Datei ist in einem anderen Programm geöffnet"
+        elif isinstance(exc, FileNotFoundError):
+            reason = "die Datei oder der Ordner ist nicht vorhanden"
+        else:
+            reason = "Lesen oder Schreiben ist fehlgeschlagen"
+        return f"»{label}« konnte {exc.filename} nicht verwenden: {reason}.\n\n{_log_hint()}"
     return (
         f"»{label}« ist mit einem unerwarteten Fehler abgebrochen.\n\n"
         f"{_exception_text(exc)}\n\n"

@@ -204,11 +204,14 @@ def send_plan(
                         reason = exc.failed.get(delivery.message_id, str(exc))
                         report.failed[delivery.key] = reason
                         rows[delivery.key].update(state=STATE_FAILED, error=reason[:250])
-    edits = Edits((UpsertRows(schema.VERSAND.name, "key", tuple(rows.values())),)) if rows else Edits()
+    # The log first, on its own: should the session's cells be unwritable (a column the
+    # office removed), what was sent is still recorded.
+    if rows:
+        write_log(Edits((UpsertRows(schema.VERSAND.name, "key", tuple(rows.values())),)))
     if report.complete:
-        edits += _session_done(plan, today or date.today(), transport.draft)
-    if edits:
-        write_log(edits)
+        done = _session_done(plan, today or date.today(), transport.draft)
+        if done:
+            write_log(done)
     return report
 
 

@@ -28,6 +28,7 @@ def regeln_pruefen(book: Any, *, stichtag: date | None = None) -> str:
     """Check the open workbook against every rule; the findings replace the Pruefung sheet."""
     from . import check, report
     from .book import xlwings_io
+    from .values import german_date
 
     stichtag = stichtag or date.today()
     loaded = _load(book)
@@ -35,7 +36,7 @@ def regeln_pruefen(book: Any, *, stichtag: date | None = None) -> str:
     result = check.check_loaded(loaded, stichtag)
     progress(book, "Blatt „Pruefung“ wird geschrieben …")
     xlwings_io.write_edits(book, report.pruefung_edits(result.findings, stichtag))
-    text = f"Prüfung zum Stichtag {stichtag:%d.%m.%Y}: {report.summary(result.findings)}"
+    text = f"Prüfung zum Stichtag {german_date(stichtag)}: {report.summary(result.findings)}"
     serious = [f.format() for f in result.findings if f.severity >= Severity.WARNUNG]
     if serious:
         text += "\n\n" + _listed(serious)
@@ -62,8 +63,8 @@ def fristen_anzeigen(book: Any, *, stichtag: date | None = None) -> str:
         state = deadline.state(stichtag, settings.lookahead_days)
         lines.append(f"{line}: {state.value}")
     if not lines:
-        return f"Zum Stichtag {stichtag:%d.%m.%Y} ist keine Frist offen."
-    return f"Offene Fristen zum Stichtag {stichtag:%d.%m.%Y}:\n\n" + _listed(lines)
+        return f"Zum Stichtag {german_date(stichtag)} ist keine Frist offen."
+    return f"Offene Fristen zum Stichtag {german_date(stichtag)}:\n\n" + _listed(lines)
 
 
 def einladung_erstellen(book: Any, *, today: date | None = None) -> str:
@@ -108,6 +109,7 @@ def choose_session(book: Any, loaded, today: date, *, held: bool = False) -> str
     otherwise, after asking, the next KPR session (with `held`: the last one held).
     None where the user declined."""
     from .book import xlwings_io
+    from .documents.context import last_held_session, next_session
 
     selected = session_at(loaded, xlwings_io.selected_cell(book))
     if selected is not None:
@@ -151,20 +153,6 @@ def session_at(loaded, where: Location | None) -> str | None:
     raise KprError(
         f"Die markierte Zeile {where.row} im Blatt „{where.sheet}“ kann nicht verwendet werden:\n"
         + _listed(problems or [f"Die Sitzung „{found}“ gibt es im Blatt „Sitzungen“ nicht."]))
-
-
-def next_session(model, today: date):
-    """The next KPR session on or after `today` that is not cancelled, or None."""
-    upcoming = [s for s in model.sessions
-                if s.gremium == schema.GREMIUM_KPR and not s.cancelled and s.date >= today]
-    return min(upcoming, key=lambda s: (s.date, s.src.row), default=None)
-
-
-def last_held_session(model, today: date):
-    """The last KPR session held on or before `today`, or None."""
-    held = [s for s in model.sessions
-            if s.gremium == schema.GREMIUM_KPR and s.held and s.date <= today]
-    return max(held, key=lambda s: (s.date, s.src.row), default=None)
 
 
 def _session_document(book: Any, document: str, today: date) -> str:
@@ -233,9 +221,6 @@ def _send(book: Any, document: str, stichtag: date) -> str:
     if session_id is None:
         return ""
     session = loaded.model.session(session_id)
-    if document == MINUTES and session.date > stichtag:
-        raise KprError(f"Die Sitzung {session.id} findet erst am {german_date_long(session.date)} "
-                       "statt; ihre Niederschrift kann erst danach versandt werden.")
     progress(book, f"Versand der {document} zur Sitzung {session_id} wird geplant …")
     write_log = xlwings_io.Writer(book)
     plan = send_job.send_session_document(workbook, loaded, session_id, document, write_log=write_log,

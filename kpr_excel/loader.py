@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from openpyxl.utils import get_column_letter
-
 from . import model, schema, values
 from .book import Book, SheetRows
 from .findings import Finding, Location, Severity
@@ -167,7 +165,7 @@ def _load_sheet(rows: SheetRows, sheet: schema.Sheet):
     if broken:
         return [], findings, True, set()
 
-    letters = tuple((key, get_column_letter(index + 1)) for key, index in positions.items())
+    letters = tuple((key, schema.column_letter(index + 1)) for key, index in positions.items())
     letter_of = dict(letters)
     cls = _MODEL_CLASSES.get(sheet.name)
     accepted = {f.name for f in fields(cls)} if cls else None
@@ -263,11 +261,17 @@ def _settings(rows, findings: list[Finding]) -> model.Settings:
             parser = _PARSERS.get(setting.kind)
             given[setting.key] = parser(raw) if parser else values.clean_text(raw)
         except ValueError as exc:
+            # Name the value that applies instead: the model's default, which for the sender
+            # and the office's address is empty, not the example the generator writes.
+            fallback = getattr(_DEFAULT_SETTINGS, setting.key)
+            instead = f"es gilt der Standardwert {fallback}" if fallback != "" else "sie bleibt leer"
             findings.append(data_finding(
-                "DATA-2", f"Einstellung „{setting.label}“: {exc}; es gilt der Standardwert "
-                          f"{setting.default}.",
+                "DATA-2", f"Einstellung „{setting.label}“: {exc}; {instead}.",
                 Location(schema.EINSTELLUNGEN.name, src.row, "B")))
     return model.Settings(**given, rows=tuple(positions))
+
+
+_DEFAULT_SETTINGS = model.Settings()
 
 
 def _check_references(result: model.Model, present: dict[str, set[str]]) -> list[Finding]:

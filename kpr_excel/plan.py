@@ -135,7 +135,11 @@ def make_plan(model: Model, session_id: str, document: str, findings=(), version
             if guest is None or guest.id in members:
                 continue
             if guest.is_member and guest.active_on(day):
-                continue  # a member listed as guest of an item already gets the full invitation
+                # A member outside this session's circle (a Jour fixe, a working group, a
+                # deputy not invited by the setting) gets no guest version: say so.
+                notes.append(f"{guest.name} ist als Gast eingetragen, gehört als Mitglied aber nicht zu den "
+                             f"Eingeladenen dieser Sitzung und erhält keine Einladung.")
+                continue
             visible = guest_items(items, guest.id)
             if not visible:
                 notes.append(f"{guest.name} ist nur zu vertraulichen Punkten eingetragen und erhält keine Einladung.")

@@ -52,9 +52,20 @@ class Sheet:
         raise KeyError(key)
 
     def letter(self, key: str) -> str:
-        from openpyxl.utils import get_column_letter
+        return column_letter([c.key for c in self.columns].index(key) + 1)
 
-        return get_column_letter([c.key for c in self.columns].index(key) + 1)
+
+def column_letter(number: int) -> str:
+    """Excel's letters for the 1-based column `number` (1 -> A, 27 -> AA).
+
+    Written out here so that loading a workbook's rows does not import openpyxl, which
+    every `kpr` start and every button click would pay for.
+    """
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 GREMIUM_KPR = "KPR"

@@ -127,10 +127,16 @@ class SessionDocuments:
         return found
 
     def __call__(self, delivery: Delivery) -> list[Path]:
-        """The .docx as reviewed, and its PDF where one was made."""
+        """The .docx as reviewed, and its PDF where one was made from it.
+
+        A PDF older than the .docx was made before the office edited it: it is left out, so
+        nobody receives two versions that disagree.
+        """
         path, _ = self.resolve(delivery)
         pdf = path.with_suffix(".pdf")
-        return [path, pdf] if pdf.exists() else [path]
+        if pdf.exists() and pdf.stat().st_mtime >= path.stat().st_mtime:
+            return [path, pdf]
+        return [path]
 
 
 def send_session_document(
@@ -172,6 +178,9 @@ def send_session_document(
         return the_plan
     if the_plan.blocked:
         raise KprError(blocked_message(the_plan))
+    if not model.settings.sender:
+        raise KprError(f"Es ist kein gültiger Absender eingetragen ({model.settings.location('sender')}, "
+                       "„Absender (E-Mail)“); ohne ihn wird nichts versandt.")
     transport = make_transport(transport_settings(model.settings, Path(workbook), channel=channel, draft=draft),
                                password)
     return send_plan(the_plan, model, transport, provider, write_log,

@@ -408,6 +408,21 @@ def test_an_unexpected_error_becomes_a_message_and_a_log_entry(book, actions):
     assert "Jahresbericht" in log and "Traceback" in log and "ZeroDivisionError" in log
 
 
+def test_a_file_that_cannot_be_used_is_named_in_german(book, actions):
+    def refused(book):
+        raise PermissionError(13, "Permission denied", r"X:\KPR\Ausgabe\2027-03-10_KPR_Einladung.docx")
+
+    actions.einladung_erstellen = refused
+    buttons.einladung_erstellen()
+    (alert,) = book.app.alerts
+    assert alert["mode"] == "critical"
+    assert alert["prompt"].startswith(
+        "»Einladung erstellen« konnte X:\\KPR\\Ausgabe\\2027-03-10_KPR_Einladung.docx nicht verwenden: "
+        "keine Berechtigung, oder die Datei ist in einem anderen Programm geöffnet.")
+    assert "Permission denied" not in alert["prompt"]
+    assert "PermissionError" in Path(buttons.ERROR_LOG).read_text(encoding="utf-8")
+
+
 def test_a_missing_program_part_is_named(book, monkeypatch):
     monkeypatch.setattr(buttons, "ACTIONS_MODULE", "kpr_excel.gibt_es_nicht")
     buttons.fristen_anzeigen()

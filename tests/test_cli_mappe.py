@@ -145,3 +145,25 @@ def test_pruefen_in_mappe_while_excel_has_it_open_names_the_side_file(faulty):
     assert _squeeze(str(side)) in _squeeze(result.output)
     assert faulty.read_bytes() == before
     assert _pruefung(side)[1]
+
+
+def test_an_error_message_with_brackets_reaches_the_person_as_it_is(tmp_path):
+    # A folder named like "[alt]" vanished from the message; "[/alt]" made rich raise a traceback.
+    folder = tmp_path / "[alt]" / "[/alt]"
+    folder.mkdir(parents=True)
+    result = kpr("pruefen", folder / "KPR.xlsx")
+    assert result.exit_code == 2, result.output
+    assert "[alt]" in _squeeze(result.output) and "[/alt]" in _squeeze(result.output)
+    assert "Traceback" not in result.output and "Interner Fehler" not in result.output
+
+
+def test_kpr_start_and_the_loader_do_not_import_openpyxl():
+    # Every `kpr` call and every ribbon click starts Python anew; openpyxl costs about 0.1 s.
+    import subprocess
+    import sys
+
+    code = ("import sys, kpr_excel.cli, kpr_excel.loader; "
+            "print(sorted(m for m in ('openpyxl', 'docx', 'exchangelib', 'holidays') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.stdout.strip() == "[]"

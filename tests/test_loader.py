@@ -352,3 +352,13 @@ def test_read_book_keeps_row_numbers_and_skips_blank_rows(tmp_path):
     workbook.save(tmp_path / "m.xlsx")
     book = read_book(tmp_path / "m.xlsx")
     assert book["Daten"].rows == ((1, ("Kopf", None, None)), (4, (None, "Wert", "=B4")))
+
+
+def test_an_unreadable_sender_names_what_applies_instead():
+    # The generator writes an example sender; the model does not fall back to it.
+    rows = settings_rows({"sender": "geschaeftsstelle at dresden", "reply_to": "kpr@dresden.example"})
+    result = loader.load_book(book_from({"Einstellungen": rows}))
+    assert result.model.settings.sender == ""
+    (finding,) = result.findings
+    assert finding.code == "DATA-2" and "sie bleibt leer" in finding.message
+    assert "kpr@dresden.example" not in finding.message

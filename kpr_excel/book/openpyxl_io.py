@@ -243,22 +243,29 @@ def write_edits(path: Path, edits: Edits, *, side_file_allowed: bool = True) -> 
 # ---------------------------------------------------------------- applying edits
 
 
-def header_row(worksheet, sheet: schema.Sheet, limit: int = 6) -> tuple[int, dict[str, int]]:
-    """Find the header row of a sheet; returns (row, {attribute: column index 1-based})."""
-    by_header = {_norm(c.header): c.key for c in sheet.columns}
-    for row in range(1, limit + 1):
-        found = {}
-        for cell in worksheet[row]:
-            key = by_header.get(_norm(cell.value))
-            if key and key not in found:
-                found[key] = cell.column
-        if len(found) >= max(1, len(sheet.columns) // 2):
-            return row, found
-    return 1, {c.key: i for i, c in enumerate(sheet.columns, start=1)}
+def header_row(worksheet, sheet: schema.Sheet, needed=()) -> tuple[int, dict[str, int]]:
+    """The header row and where each column is (attribute -> 1-based column), as the loader sees it.
 
+    Raises WorkbookNotWritable where the header or a column in `needed` is missing: writing
+    where the columns are only guessed could overwrite the office's data.
+    """
+    from ..loader import find_header
 
-def _norm(value) -> str:
-    return " ".join(str(value).split()).casefold() if value is not None else ""
+    top = tuple((number, row) for number, row in enumerate(
+        worksheet.iter_rows(min_row=1, max_row=6, values_only=True), start=1))
+    found = find_header(SheetRows(sheet.name, top), sheet)
+    if found is None:
+        raise WorkbookNotWritable(
+            f"Im Blatt „{sheet.name}“ wurde keine Überschriftenzeile gefunden (erwartet u. a. "
+            f"„{sheet.columns[0].header}“). Es wird nichts hineingeschrieben; bitte die Überschriften "
+            "wiederherstellen.")
+    row, positions = found
+    missing = [key for key in dict.fromkeys(needed) if key not in positions]
+    if missing:
+        headers = ", ".join(f"„{sheet.column(key).header}“" for key in missing)
+        raise WorkbookNotWritable(f"Im Blatt „{sheet.name}“ fehlt die Spalte {headers}; es wird nichts "
+                                  "hineingeschrieben.")
+    return row, {key: index + 1 for key, index in positions.items()}
 
 
 def apply_edits(workbook, edits: Edits) -> None:
@@ -315,7 +322,7 @@ def _replace_sheet(workbook, op: ReplaceSheet) -> None:
 def _upsert(workbook, op: UpsertRows) -> None:
     sheet = schema.SHEETS_BY_NAME[op.sheet]
     worksheet = _worksheet(workbook, op.sheet)
-    head, columns = header_row(worksheet, sheet)
+    head, columns = header_row(worksheet, sheet, needed=[op.key])
     key_col = columns[op.key]
     existing = {}
     last = head
@@ -323,6 +330,9 @@ def _upsert(workbook, op: UpsertRows) -> None:
         value = worksheet.cell(row=row, column=key_col).value
         if value not in (None, ""):
             existing[str(value).strip()] = row
+        # New rows go below every row with content, keyed or not: a row the office typed
+        # without a key must not be written over.
+        if any(worksheet.cell(row=row, column=c).value not in (None, "") for c in columns.values()):
             last = row
     kinds = {c.key: c.kind for c in sheet.columns}
     for values in op.rows:
@@ -339,7 +349,7 @@ def _upsert(workbook, op: UpsertRows) -> None:
 def _set_cells(workbook, op: SetCells) -> None:
     sheet = schema.SHEETS_BY_NAME[op.sheet]
     worksheet = _worksheet(workbook, op.sheet)
-    _, columns = header_row(worksheet, sheet)
+    _, columns = header_row(worksheet, sheet, needed=[key for _, key, _ in op.cells])
     for row, key, value in op.cells:
         _write_value(worksheet.cell(row=row, column=columns[key]), value, sheet.column(key).kind)
 

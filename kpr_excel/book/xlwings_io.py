@@ -234,16 +234,20 @@ class _Sheet:
         return row, {key: index + 1 for key, index in positions.items()}
 
     def upsert(self, op: UpsertRows) -> None:
-        """Update the rows whose key is there, append the others below the last one."""
+        """Update the rows whose key is there, append the others below the last row in use.
+
+        A row without a key (a note the office typed) is kept: new rows go below it.
+        """
         head, columns = self.header()
         self._require(columns, [op.key])
         existing: dict[str, int] = {}
         last = head
         for number in sorted(n for n in self.values if n > head):
+            if any(self._value(number, c) not in (None, "") for c in columns.values()):
+                last = number
             key = self._value(number, columns[op.key])
             if key not in (None, ""):
                 existing[str(key).strip()] = number
-                last = number
         cells: Cells = {}
         for values in op.rows:
             key = str(values[op.key])

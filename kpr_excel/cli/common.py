@@ -8,6 +8,7 @@ from datetime import date
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ..errors import KprError
 from ..findings import Severity
@@ -48,7 +49,8 @@ def guarded(command):
         except typer.Exit:
             raise
         except KprError as exc:
-            err_console.print(f"[bold red]Fehler:[/] {exc}")
+            # Escaped: a path or server reply with "[x]" would vanish, "[/x]" would crash.
+            err_console.print(f"[bold red]Fehler:[/] {escape(str(exc))}")
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             err_console.print("Abgebrochen.")

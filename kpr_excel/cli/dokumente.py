@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from ..findings import Severity
 from .common import console, err_console, guarded, stichtag_option
@@ -47,7 +48,7 @@ def _load(datei: Path):
     errors = sum(1 for f in findings if f.severity == Severity.FEHLER)
     if errors:
         err_console.print(f"[yellow]Achtung:[/] Die Mappe hat {errors} Datenfehler; die Dokumente können "
-                          f"unvollständig sein. Einzelheiten: kpr pruefen {datei}")
+                          f"unvollständig sein. Einzelheiten: kpr pruefen {escape(str(datei))}")
     return model
 
 

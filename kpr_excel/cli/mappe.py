@@ -28,7 +28,7 @@ def neu(
     from .. import jobs
 
     jobs.new_workbook(datei, overwrite=ueberschreiben)
-    console.print(f"Neue Mappe angelegt: {datei}")
+    say(f"Neue Mappe angelegt: {datei}")
 
 
 @guarded
@@ -65,7 +65,7 @@ def pruefen(
 
         written = write_edits(datei, report.pruefung_edits(result.findings, stichtag))
         if not als_json:
-            console.print(f"Blatt „Pruefung“ geschrieben in {written}.")
+            say(f"Blatt „Pruefung“ geschrieben in {written}.")
     raise typer.Exit(result.exit_code)
 
 

@@ -10,9 +10,8 @@ import typer
 from rich.markup import escape
 
 from ..deadlines import Deadline
-from ..loader import load_file
 from ..values import WEEKDAYS, german_date
-from .common import STICHTAG, console, guarded
+from .common import STICHTAG, console, guarded, say
 
 
 def register(app: typer.Typer) -> None:
@@ -31,6 +30,7 @@ def fristen(
     Exit-Code 0: nichts überfällig; 1: eine Frist ist überfällig; 2: Datei nicht verwendbar.
     """
     from ..deadlines import open_deadlines
+    from ..loader import load_file
 
     loaded = load_file(datei)
     if loaded.unusable:
@@ -70,7 +70,7 @@ def _when(deadline: Deadline, stichtag: date) -> str:
 
 
 def _print_deadlines(deadlines, model, stichtag: date, filename: str) -> None:
-    console.print(f"Fristen in {filename} zum Stichtag {german_date(stichtag)}")
+    say(f"Fristen in {filename} zum Stichtag {german_date(stichtag)}")
     groups = (("Überfällig", [d for d in deadlines if d.due < stichtag]),
               ("Anstehend", [d for d in deadlines if d.due >= stichtag]))
     for heading, group in groups:

@@ -78,9 +78,9 @@ def anmelden(datei: Path = DATEI,
     settings = send_job.transport_settings(model.settings, datei, channel=kanal)
     user = login_name(settings)
     if user is None:
-        console.print(f"Für den Versandkanal „{settings.kind}“ ist keine Anmeldung nötig.")
+        say(f"Für den Versandkanal „{settings.kind}“ ist keine Anmeldung nötig.")
         raise typer.Exit(0)
     password = typer.prompt(f"Kennwort für {user}", hide_input=True)
     credentials.check_login(settings, password)
     credentials.store_password(user, password)
-    console.print(f"Anmeldung als {user} geprüft; das Kennwort liegt im Kennwortspeicher des Systems.")
+    say(f"Anmeldung als {user} geprüft; das Kennwort liegt im Kennwortspeicher des Systems.")

@@ -114,10 +114,27 @@ def session_info(model: Model, session: Session) -> dict:
 
 
 def guests(model: Model, session: Session) -> tuple[Person, ...]:
-    """People named as guests on the session's agenda who are not members (§ 2 last sentence)."""
+    """People named as guests on the session's agenda who are not members on its day (§ 2 last sentence).
+
+    A former member counts as a guest: they get the guest version, never a confidential item.
+    """
     ids = dict.fromkeys(g for item in model.agenda_of(session.id) for g in item.guests)
     found = (model.person(i) for i in ids)
-    return tuple(p for p in found if p is not None and not p.is_member)
+    return tuple(p for p in found if p is not None and not (p.is_member and p.active_on(session.date)))
+
+
+def next_session(model: Model, today: date) -> Session | None:
+    """The next KPR session on or after `today` that is not cancelled, or None."""
+    upcoming = [s for s in model.sessions
+                if s.gremium == schema.GREMIUM_KPR and not s.cancelled and s.date >= today]
+    return min(upcoming, key=lambda s: (s.date, s.src.row), default=None)
+
+
+def last_held_session(model: Model, today: date) -> Session | None:
+    """The last KPR session held on or before `today`, or None."""
+    held = [s for s in model.sessions
+            if s.gremium == schema.GREMIUM_KPR and s.held and s.date <= today]
+    return max(held, key=lambda s: (s.date, s.src.row), default=None)
 
 
 def previous_session(model: Model, session: Session) -> Session | None:

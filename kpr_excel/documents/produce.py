@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from .. import schema
 from ..errors import KprError, WorkbookUnusable
 from ..findings import Finding, Severity
 from ..model import Model, Person, Session
@@ -214,13 +213,10 @@ class DemoChoice:
 
 
 def demo_choice(model: Model, stichtag: date) -> DemoChoice:
-    kpr = sorted((s for s in model.sessions if s.gremium == schema.GREMIUM_KPR and not s.cancelled),
-                 key=lambda s: s.date)
-    upcoming = next((s for s in kpr if s.date >= stichtag), None)
-    held = [s for s in kpr if s.held and s.date < stichtag]
+    upcoming = context.next_session(model, stichtag)
     guest = next(iter(g for g in context.guests(model, upcoming)
                       if context.agenda(model, upcoming, guest=g)), None) if upcoming else None
-    return DemoChoice(upcoming, guest, held[-1] if held else None, stichtag.year)
+    return DemoChoice(upcoming, guest, context.last_held_session(model, stichtag), stichtag.year)
 
 
 def write_demo_documents(workbook: Path, model: Model, stichtag: date, say: Say = print) -> list[Path]:

@@ -17,7 +17,7 @@ from kpr_excel.mail.smtp import SmtpTransport
 
 __all__ = [
     "KINDS", "AUTH_METHODS", "ExchangeTransport", "OutboxTransport", "SmtpTransport", "Transport",
-    "TransportError", "TransportSettings", "make_transport", "message_id", "needs_password", "login_name",
+    "TransportError", "TransportSettings", "make_transport", "message_id", "login_name",
 ]
 
 KINDS = ("outbox", "smtp", "exchange")
@@ -58,10 +58,6 @@ def login_name(settings: TransportSettings) -> str | None:
     if settings.kind == "exchange" and settings.auth != "SSO":
         return settings.username or None
     return None
-
-
-def needs_password(settings: TransportSettings) -> bool:
-    return login_name(settings) is not None
 
 
 def _require(value, label: str) -> None:

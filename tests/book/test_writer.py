@@ -242,3 +242,28 @@ def test_files_that_are_no_workbook_raise_one_german_error(case, tmp_path, demo_
         with pytest.raises(WorkbookUnusable, match=path.name):
             write_edits(path, _rename(1))
         assert path.read_bytes() == before
+
+
+def test_upsert_appends_below_a_row_typed_without_a_key(workbook):
+    typed = dict(session="KPR-2027-2", recipient="P07", error="per Post nachgereicht")
+    write_edits(workbook, Edits((SetCells("Versand", tuple((2, k, v) for k, v in typed.items())),)))
+    row = dict(key="KPR-2027-2|Einladung|P01|1", session="KPR-2027-2", document="Einladung", recipient="P01")
+    write_edits(workbook, Edits((UpsertRows("Versand", "key", (row,)),)))
+    sheet = openpyxl.load_workbook(workbook)["Versand"]
+    assert [c.value for c in sheet[2]][1:4:2] == ["KPR-2027-2", "P07"] and sheet["K2"].value == typed["error"]
+    assert sheet["A3"].value == row["key"] and sheet["D3"].value == "P01"
+
+
+def test_a_write_into_a_column_or_header_the_office_removed_is_refused_in_german(workbook):
+    book = openpyxl.load_workbook(workbook)
+    book["Mitglieder"]["O1"] = None  # "Bemerkung"
+    for cell in book["Versand"][1]:
+        cell.value = None
+    book.save(workbook)
+    before = workbook.read_bytes()
+    with pytest.raises(WorkbookNotWritable, match="„Mitglieder“ fehlt die Spalte „Bemerkung“"):
+        write_edits(workbook, _rename(1))
+    row = dict(key="KPR-2027-2|Einladung|P01|1", session="KPR-2027-2", document="Einladung")
+    with pytest.raises(WorkbookNotWritable, match="„Versand“ wurde keine Überschriftenzeile gefunden"):
+        write_edits(workbook, Edits((UpsertRows("Versand", "key", (row,)),)))
+    assert workbook.read_bytes() == before

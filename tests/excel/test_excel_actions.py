@@ -12,6 +12,7 @@ import pytest
 
 from kpr_excel import buttons, check, deadlines, excel_actions, loader, report, schema
 from kpr_excel.book import xlwings_io
+from kpr_excel.documents import context
 from kpr_excel.errors import KprError
 from kpr_excel.findings import Location
 from kpr_excel.model import Model, Session, Source
@@ -98,7 +99,7 @@ def test_a_selected_agenda_row_gives_its_session(workbooks):
 @pytest.mark.parametrize("answer", ["yes", "no"])
 def test_without_a_selected_session_the_next_one_is_offered(workbooks, sheet, row, answer):
     xlbook, loaded, app = _book_selecting(workbooks, "demo", sheet, row, answer)
-    upcoming = excel_actions.next_session(loaded.model, STICHTAG)
+    upcoming = context.next_session(loaded.model, STICHTAG)
 
     chosen = excel_actions.choose_session(xlbook, loaded, STICHTAG)
 
@@ -139,8 +140,8 @@ def test_the_next_session_is_the_next_kpr_session_that_takes_place():
         _session("KPR-spaeter", "KPR", date(2027, 6, 9)),
         _session("KPR-heute", "KPR", today, "eingeladen"),
     ))
-    assert excel_actions.next_session(model, today).id == "KPR-heute"
-    assert excel_actions.next_session(model, date(2027, 6, 10)) is None
+    assert context.next_session(model, today).id == "KPR-heute"
+    assert context.next_session(model, date(2027, 6, 10)) is None
 
 
 def test_without_any_coming_session_the_user_is_told_what_to_do():

@@ -149,6 +149,22 @@ def test_send_log_rows_are_appended_and_updated_in_blocks(workbooks):
     assert all(e.timestamp == datetime(2026, 11, 20, 10, 15) for e in log)
 
 
+def test_a_row_without_key_is_kept_and_new_rows_go_below_it(workbooks):
+    """A note the office typed into Versand (no Schlüssel) must not be overwritten by the log."""
+    request = remote.payload(workbooks["demo"][1])
+    versand = next(s for s in request["sheets"] if s["name"] == "Versand")
+    width = len(schema.VERSAND.columns)
+    note = ["", "KPR-2026-4", "Brief per Post an Herrn Rodig"] + [""] * (width - 3)
+    versand["values"] = [versand["values"][0], note]
+    xlbook = remote.book(request)
+
+    xlwings_io.write_edits(xlbook, Edits((UpsertRows("Versand", "key", (_log_row("K|E|P01|v1", "gesendet"),)),)))
+
+    rows = remote.sheet_values(remote.apply(request, xlbook.json()["actions"]), "Versand")
+    assert rows[1][:3] == note[:3]
+    assert rows[2][0] == "K|E|P01|v1"
+
+
 def test_status_cells_are_written_without_touching_the_formulas_between(workbooks):
     request = remote.payload(workbooks["demo"][1])
     xlbook = remote.book(request)

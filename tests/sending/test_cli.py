@@ -18,6 +18,7 @@ from tests.sending.conftest import (
     kpr,
     model_of,
     send,
+    set_settings,
     send_log,
     squeeze,
 )
@@ -123,3 +124,15 @@ def test_anmelden_for_the_outbox_needs_nothing(book, memory_keyring):
     assert_clean_exit(result, 0)
     assert squeeze("keine Anmeldung nötig") in squeeze(result.output)
     assert memory_keyring.store == {}
+
+
+@pytest.mark.parametrize("sender", ["", "geschaeftsstelle(at)dresden"])
+def test_no_valid_sender_stops_the_send_naming_the_cell(book, sender):
+    set_settings(book, sender=sender)
+    before = book.read_bytes()
+    result = send(book)
+    assert_clean_exit(result, 1)
+    row = {s.key: r for r, s in enumerate(schema.SETTINGS, start=2)}["sender"]
+    assert squeeze(f"Einstellungen!B{row}") in squeeze(result.output)
+    assert book.read_bytes() == before
+    assert not (documents_folder(book) / "Postausgang").exists()

@@ -109,3 +109,16 @@ def test_only_the_missing_guest_version_is_made_the_edited_one_stays(book):
     assert (folder / MANIFEST).read_bytes() != manifest  # the new guest file is recorded as the tool's
     assert_clean_exit(send(book), 0)  # and a second run finds nothing new to send
     assert len(outbox_received(book)) == len(planned(book))
+
+
+def test_a_pdf_older_than_the_edited_docx_is_not_attached(book, libreoffice):
+    import os
+
+    folder = documents_folder(book)
+    (pdf,) = convert([folder / MEMBERS_FILE], "pdf", folder)
+    edited = edit_in_word(folder / MEMBERS_FILE)
+    later = pdf.stat().st_mtime + 60
+    os.utime(folder / MEMBERS_FILE, (later, later))
+    assert_clean_exit(send(book), 0)
+    mails = members_mails(book)
+    assert mails and all(g.attachments == ((MEMBERS_FILE, edited),) for g in mails)

@@ -119,3 +119,37 @@ def test_error_finding_of_the_session_blocks_but_deadline_findings_do_not():
     assert not plan.blocked
     plan = make_plan(model, "KPR-2026-4", INVITATION, findings=(late, bad_mail, other))
     assert plan.blocking == (bad_mail,)
+
+
+def test_a_member_named_as_guest_outside_the_circle_is_not_dropped_silently():
+    from dataclasses import replace
+
+    model = _demo_model()
+    outsider = model.person("P05")  # a KPR member, not of the Jour fixe
+    item = AgendaItem(Source("Tagesordnung", 99), "JF-2026-4", "3", "Lagebild", guests=(outsider.id,))
+    model = replace(model, agenda=model.agenda + (item,))
+    plan = make_plan(model, "JF-2026-4", INVITATION)
+    assert outsider.id not in {d.recipient.id for d in plan.deliveries}
+    assert any(outsider.name in note for note in plan.notes)
+
+
+def test_a_former_member_named_as_guest_gets_the_guest_version_and_it_exists(tmp_path):
+    """The plan and the documents agree on who is a guest: a member whose term ended is one."""
+    from dataclasses import replace
+
+    from kpr_excel.documents import context
+    from kpr_excel.send_job import SessionDocuments
+
+    model = _demo_model()
+    former = replace(model.person("P14"), active_until=date(2026, 6, 30))
+    items = tuple(replace(i, guests=i.guests + ("P14",)) if i.session == "KPR-2026-4" and i.number == "4" else i
+                  for i in model.agenda)
+    model = replace(model, persons=tuple(former if p.id == "P14" else p for p in model.persons), agenda=items)
+    plan = make_plan(model, "KPR-2026-4", INVITATION)
+    delivery = next(d for d in plan.deliveries if d.recipient.id == "P14")
+    assert delivery.role == ROLE_GUEST and not delivery.confidential_items
+    assert "P14" in {g.id for g in context.guests(model, model.session("KPR-2026-4"))}
+    workbook = tmp_path / "KPR.xlsx"
+    workbook.touch()
+    files = SessionDocuments(workbook, model, model.session("KPR-2026-4"), INVITATION, date(2026, 11, 29))(delivery)
+    assert [f.name for f in files] == ["2026-12-09_KPR_Einladung_Gast_Lena_Albrecht.docx"]
