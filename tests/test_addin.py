@@ -12,6 +12,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
+# The xlwings version pyproject.toml pins; the built add-in's VBA must name exactly this one.
+PINNED_XLWINGS = next(
+    line.split("==")[1].strip('",') for line in (Path(__file__).resolve().parent.parent / "pyproject.toml")
+    .read_text(encoding="utf-8").splitlines() if line.strip().startswith('"xlwings==')
+)
 from typer.testing import CliRunner
 
 from kpr_excel import addin, buttons
@@ -173,7 +179,7 @@ def test_an_addin_for_another_xlwings_version_is_reported(monkeypatch):
     monkeypatch.setattr(addin, "installed_xlwings_version", lambda: "0.0.1")
     (finding,) = addin.check_addin(addin.ADDIN_FILE, None)
     assert finding.code == "AI09"
-    assert "0.37.8" in finding.message and "0.0.1" in finding.message
+    assert PINNED_XLWINGS in finding.message and "0.0.1" in finding.message
 
 
 def test_compiled_pcode_of_the_ribbon_module_is_found():
@@ -461,7 +467,7 @@ def test_hilfe_shows_versions_and_offers_the_manual(book, monkeypatch):
     buttons.hilfe()
     (alert,) = book.app.alerts
     assert alert["mode"] == "info"
-    for text in ("Regeln prüfen", "Jahresbericht", "xlwings 0.37.8", sys.executable, "fehler.log"):
+    for text in ("Regeln prüfen", "Jahresbericht", f"xlwings {PINNED_XLWINGS}", sys.executable, "fehler.log"):
         assert text in alert["prompt"]
     if Path(buttons.DOCS_PAGE).exists():
         assert alert["buttons"] == "yes_no" and opened == [buttons.DOCS_PAGE]
