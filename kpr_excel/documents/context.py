@@ -361,7 +361,11 @@ def yearly_report_context(model: Model, year: int, *, today: date) -> dict:
     decisions = []
     for s in in_year:
         label = "JF" if s.gremium == schema.GREMIUM_JF else s.working_group or s.gremium
+        # The report leaves the council (§ 5); decisions on confidential items stay inside (§ 8).
+        confidential = {item.number for item in model.agenda_of(s.id) if item.confidential}
         for d in model.decisions_of(s.id):
+            if d.item in confidential:
+                continue
             state = " · ".join(p for p in (f"fällig {german_date(d.due)}" if d.due else "", d.state) if p)
             decisions.append({"sitzung": f"{label} {german_date(s.date)}", "art": d.kind, "text": d.text,
                               "verantwortlich": d.owner, "stand": state})

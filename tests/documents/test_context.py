@@ -170,3 +170,15 @@ def test_yearly_report_covers_sessions_groups_projects_and_attendance(demo_model
     for row, session in zip(values["sitzungen"], sorted(kpr, key=lambda s: s.date)):
         members = [a for a in demo_model.attendance_of(session.id) if demo_model.person(a.person).is_member]
         assert row["anwesend"] + row["vertreten"] + row["entschuldigt"] + row["abwesend"] == len(members)
+
+
+def test_yearly_report_leaves_out_decisions_on_confidential_items(demo_model):
+    session = next(s for s in demo_model.sessions if s.held and s.gremium == schema.GREMIUM_KPR)
+    secret = next(i for i in demo_model.agenda_of(session.id) if i.confidential)
+    decision = dataclasses.replace(demo_model.decisions_of(session.id)[0], id="B-GEHEIM", item=secret.number,
+                                   text="Verdeckte Maßnahme im Bereich Hauptbahnhof")
+    model = dataclasses.replace(demo_model, decisions=demo_model.decisions + (decision,))
+    values = context.yearly_report_context(model, session.date.year, today=STICHTAG)
+    texts = [d["text"] for d in values["beschluesse"]]
+    assert decision.text not in texts
+    assert len(texts) == sum(1 for d in demo_model.decisions if model.session(d.session).date.year == session.date.year)
