@@ -7,7 +7,6 @@ from pathlib import Path
 
 import typer
 
-from .. import addin
 from ..findings import Finding, Severity
 from .common import SEVERITY_STYLE as _STYLE, console, guarded
 
@@ -25,9 +24,9 @@ addin_app = typer.Typer(
 @addin_app.command("bauen")
 @guarded
 def bauen(
-    quellen: Path = typer.Option(addin.SOURCES_DIR, "--quellen", show_default=False,
+    quellen: Path = typer.Option(None, "--quellen", show_default=False,
                                  help="Ordner mit KPR.bas und customUI.xml (Standard: workbook/addin)."),
-    ausgabe: Path = typer.Option(addin.ADDIN_FILE, "--ausgabe", show_default=False,
+    ausgabe: Path = typer.Option(None, "--ausgabe", show_default=False,
                                  help="Das gebaute Add-in (Standard: workbook/KPR.xlam)."),
 ):
     """Das Add-in aus KPR.bas und customUI.xml bauen und das Ergebnis prüfen.
@@ -36,7 +35,9 @@ def bauen(
     Exit-Code 0: gebaut und in Ordnung; 1: gebaut, aber die Prüfung fand Fehler;
     2: Quellen oder Werkzeuge fehlen.
     """
-    result = addin.build_addin(quellen, ausgabe)
+    from .. import addin
+
+    result = addin.build_addin(quellen or addin.SOURCES_DIR, ausgabe or addin.ADDIN_FILE)
     state = "neu geschrieben" if result.changed else "unverändert (gleiche Bytes)"
     console.print(f"{result.path}: {state}, {result.size} Bytes, SHA-256 {result.sha256}",
                   markup=False, soft_wrap=True)
@@ -46,9 +47,9 @@ def bauen(
 @addin_app.command("pruefen")
 @guarded
 def pruefen(
-    datei: Path = typer.Argument(addin.ADDIN_FILE, show_default=False,
+    datei: Path = typer.Argument(None, show_default=False,
                                 help="Das Add-in (Standard: workbook/KPR.xlam im Projektordner)."),
-    quellen: Path = typer.Option(addin.SOURCES_DIR, "--quellen", show_default=False,
+    quellen: Path = typer.Option(None, "--quellen", show_default=False,
                                  help="Ordner mit KPR.bas und customUI.xml (Standard: workbook/addin); "
                                       "das Add-in muss daraus gebaut sein."),
     ohne_quellen: bool = typer.Option(False, "--ohne-quellen",
@@ -59,7 +60,10 @@ def pruefen(
 
     Exit-Code 0: keine Fehler; 1: Fehler gefunden; 2: Datei oder Werkzeuge fehlen.
     """
-    findings = addin.check_addin(datei, None if ohne_quellen else quellen)
+    from .. import addin
+
+    datei = datei or addin.ADDIN_FILE
+    findings = addin.check_addin(datei, None if ohne_quellen else quellen or addin.SOURCES_DIR)
     if als_json:
         print(json.dumps([finding.as_dict() for finding in findings], ensure_ascii=False, indent=2))
         raise typer.Exit(_exit_code(findings))
@@ -69,7 +73,7 @@ def pruefen(
 @addin_app.command("installieren")
 @guarded
 def installieren(
-    datei: Path = typer.Argument(addin.ADDIN_FILE, show_default=False,
+    datei: Path = typer.Argument(None, show_default=False,
                                 help="Das Add-in (Standard: workbook/KPR.xlam im Projektordner)."),
     ziel: Path = typer.Option(None, "--ziel", show_default=False,
                               help=r"Zielordner statt %APPDATA%\Microsoft\AddIns."),
@@ -79,7 +83,9 @@ def installieren(
     Unter einem anderen System als Windows steht nur die Anleitung da.
     Exit-Code 0: kopiert; 1: nicht Windows, nichts kopiert; 2: Datei fehlt oder Ziel gesperrt.
     """
-    result = addin.install_addin(datei, target_dir=ziel)
+    from .. import addin
+
+    result = addin.install_addin(datei or addin.ADDIN_FILE, target_dir=ziel)
     console.print(result.instructions, markup=False, soft_wrap=True)
     raise typer.Exit(0 if result.installed else 1)
 

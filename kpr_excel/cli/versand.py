@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from ..plan import INVITATION, MINUTES
 from .common import STICHTAG, console, guarded, say
@@ -37,6 +36,8 @@ def niederschrift_senden(datei: Path = DATEI, sitzung: str = SITZUNG, kanal: str
 
 
 def _send(datei: Path, sitzung: str, document: str, kanal, entwurf: bool, probelauf: bool, stichtag) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     from .. import send_job
     from ..book.openpyxl_io import check_readable, check_writable, write_edits
     from ..loader import load_file
