@@ -14,13 +14,17 @@ from . import model, schema, values
 from .book import Book, SheetRows
 from .findings import Finding, Location, Severity
 
-DATA_SYMBOLS = {
-    "DATA-1": "pflichtfeld-leer",
-    "DATA-2": "falscher-typ",
-    "DATA-3": "doppelte-id",
-    "DATA-4": "unbekannte-id",
-    "DATA-5": "aufbau-unbekannt",
-}
+# The checks of the workbook itself (RULES.md, "Data checks"): code, symbol, description.
+DATA_CHECKS = (
+    ("DATA-1", "pflichtfeld-leer", "Eine Pflichtzelle ist leer; die Zeile wird nicht berücksichtigt."),
+    ("DATA-2", "falscher-typ", "Ein Wert hat den falschen Typ: kein Datum, keine Uhrzeit, weder ja noch nein, "
+                               "keine gültige E-Mail-Adresse oder kein Wert aus der Auswahlliste."),
+    ("DATA-3", "doppelte-id", "Eine ID kommt doppelt vor; die spätere Zeile wird nicht berücksichtigt."),
+    ("DATA-4", "unbekannte-id", "Ein Verweis nennt eine ID, die es im genannten Blatt nicht gibt."),
+    ("DATA-5", "aufbau-unbekannt", "Ein Tabellenblatt oder eine Spalte fehlt oder ist umbenannt; fehlt ein "
+                                   "Pflichtblatt, ist die Mappe nicht verwendbar."),
+)
+DATA_SYMBOLS = {code: symbol for code, symbol, _ in DATA_CHECKS}
 # References reported by a rule of procedure rather than as DATA-4 (GO-2.4 owns deputies).
 _REFS_LEFT_TO_RULES = {("Mitglieder", "deputy_of")}
 

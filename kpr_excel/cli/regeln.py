@@ -90,6 +90,7 @@ def _print_deadlines(deadlines, model, stichtag: date, filename: str) -> None:
 @guarded
 def regeln(als_json: bool = typer.Option(False, "--json", help="Ergebnis als JSON ausgeben.")):
     """Alle Regeln der Geschäftsordnung, die geprüft werden: Code, Name, Schweregrad, Paragraph."""
+    from ..loader import DATA_CHECKS
     from ..rules import RULES
 
     if als_json:
@@ -97,10 +98,17 @@ def regeln(als_json: bool = typer.Option(False, "--json", help="Ergebnis als JSO
             {"code": r.code, "symbol": r.symbol, "severity": r.severity_label,
              "severities": [s.label for s in (r.severity, r.early_severity) if s is not None],
              "paragraph": r.paragraph, "quote": r.quote, "description": r.description}
-            for r in RULES], ensure_ascii=False, indent=2))
+            for r in RULES] + [
+            {"code": code, "symbol": symbol, "severity": "Fehler", "severities": ["Fehler", "Hinweis"],
+             "paragraph": "", "quote": "", "description": description}
+            for code, symbol, description in DATA_CHECKS], ensure_ascii=False, indent=2))
         return
     for r in RULES:
         quote = f" „{r.quote}“" if r.quote else ""
         console.print(f"[bold]{r.code}[/] " + escape(f"{r.symbol} ({r.severity_label}, {r.paragraph}{quote})"),
                       soft_wrap=True)
         console.print(f"    {r.description}", soft_wrap=True, markup=False)
+    console.print("\n[bold]Prüfungen der Mappe selbst[/] (vor den Regeln; nennen Blatt, Zeile und Spalte)")
+    for code, symbol, description in DATA_CHECKS:
+        console.print(f"[bold]{code}[/] {symbol}", soft_wrap=True)
+        console.print(f"    {description}", soft_wrap=True, markup=False)

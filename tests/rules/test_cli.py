@@ -75,7 +75,7 @@ def test_regeln_json_has_every_rule():
     result = kpr("regeln", "--json")
     assert result.exit_code == 0
     rows = json.loads(result.stdout)
-    assert [r["code"] for r in rows] == [r.code for r in RULES]
+    assert [r["code"] for r in rows] == [r.code for r in RULES] + [f"DATA-{n}" for n in range(1, 6)]
     assert all({"code", "symbol", "severity", "paragraph", "description"} <= set(r) for r in rows)
     assert {r["code"]: r["severities"] for r in rows}["GO-7.4"] == ["Fehler", "Warnung"]
 
@@ -84,6 +84,7 @@ def test_regeln_text_names_every_rule():
     result = kpr("regeln")
     assert result.exit_code == 0
     assert all(r.code in result.stdout and r.symbol in result.stdout for r in RULES)
+    assert all(f"DATA-{n}" in result.stdout for n in range(1, 6))
 
 
 def test_pruefen_json_carries_deadline_act_by_and_session(tmp_path):
