@@ -21,6 +21,7 @@ import jinja2
 from . import schema
 from .book.edits import Edits, SetCells, UpsertRows
 from .errors import KprError
+from .ics import ics_file_name, session_ics
 from .mail.base import Transport, TransportError
 from .model import Model
 from .plan import INVITATION, ROLE_GUEST, Delivery, Plan
@@ -104,7 +105,9 @@ def mail_text(delivery: Delivery, plan: Plan, model: Model, template: jinja2.Tem
     return first.removeprefix("Betreff:").strip(), body.strip() + "\n"
 
 
-def build_message(delivery: Delivery, plan: Plan, model: Model, template, files: Sequence[Path]) -> EmailMessage:
+def build_message(delivery: Delivery, plan: Plan, model: Model, template, files: Sequence[Path],
+                  calendar: bytes | None = None) -> EmailMessage:
+    """One recipient's e-mail; `calendar` is the session's .ics entry, attached as it is."""
     recipient, settings = delivery.recipient, model.settings
     if not recipient.email:
         raise KprError(f"{recipient.name} hat keine E-Mail-Adresse (Mitglieder, Zeile {recipient.src.row}).")
@@ -128,6 +131,9 @@ def build_message(delivery: Delivery, plan: Plan, model: Model, template, files:
         ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         maintype, subtype = ctype.split("/", 1)
         message.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
+    if calendar is not None:
+        message.add_attachment(calendar, maintype="text", subtype="calendar",
+                               filename=ics_file_name(plan.session), params={"method": "PUBLISH"})
     return message
 
 
@@ -168,6 +174,8 @@ def send_plan(
     rows: dict[str, dict] = {}
     now = datetime.now().replace(microsecond=0)
     template = load_text_template(plan.document, workbook_dir)
+    # The calendar entry goes with invitations: made from the workbook once per run, the same for all.
+    calendar = session_ics(plan.session, model) if plan.document == INVITATION else None
     with transport:
         # Ask the other side about every pending message, not only those the log knows: a
         # message may be out without our confirmation, and the log may be lost (a workbook
@@ -181,7 +189,7 @@ def send_plan(
         messages, by_id = [], {}
         for delivery in pending:
             files = list(documents(delivery))
-            messages.append(build_message(delivery, plan, model, template, files))
+            messages.append(build_message(delivery, plan, model, template, files, calendar))
             by_id[delivery.message_id] = delivery
             rows[delivery.key] = _log_row(delivery, transport.name, STATE_PLANNED, now, checksum(files))
         if rows:

@@ -57,9 +57,16 @@ class Got:
     reply_to: tuple[str, ...]
     subject: str
     sensitivity: str
-    attachments: tuple[tuple[str, bytes], ...]
+    attachments: tuple[tuple[str, bytes], ...]  # the documents
     body: str
     draft: bool = False
+    calendar: tuple[tuple[str, bytes], ...] = ()  # .ics entries, made per message, kept apart
+
+
+def _split(named) -> dict:
+    named = tuple(named)
+    return dict(attachments=tuple(a for a in named if not a[0].endswith(".ics")),
+                calendar=tuple(a for a in named if a[0].endswith(".ics")))
 
 
 def got_from_email(message: EmailMessage) -> Got:
@@ -70,7 +77,7 @@ def got_from_email(message: EmailMessage) -> Got:
         reply_to=tuple(a for _, a in addresses(message, "Reply-To")),
         subject=str(message["Subject"]),
         sensitivity=sensitivity(message),
-        attachments=tuple((name, content) for name, _, content in attachments(message)),
+        **_split((name, content) for name, _, content in attachments(message)),
         body=text_body(message).replace("\r\n", "\n").strip(),
         draft=message.get("X-Unsent") == "1",
     )
@@ -84,7 +91,7 @@ def got_from_ews(stored) -> Got:
         reply_to=stored.reply_to,
         subject=stored.subject,
         sensitivity=stored.sensitivity,
-        attachments=tuple((a.name, a.content) for a in stored.attachments),
+        **_split((a.name, a.content) for a in stored.attachments),
         body=stored.body.replace("\r\n", "\n").strip(),
         draft=stored.folder == "drafts",
     )

@@ -120,6 +120,25 @@ class InvitationContract:
         assert len(self.received()) == len(got)  # nothing new on the other side
         assert send_log(book) == log
 
+    def test_every_invitation_carries_the_session_as_a_calendar_entry(self, book):
+        import icalendar
+
+        self.configure(book)
+        assert_clean_exit(send(book), 0)
+        got = self.received()
+        assert got and all(len(g.calendar) == 1 for g in got)
+        assert len({g.calendar[0][1] for g in got}) == 1  # one entry, the same for everybody
+        name, data = got[0].calendar[0]
+        assert name == f"2026-12-09_{SESSION}_Termin.ics"
+        (event,) = icalendar.Calendar.from_ical(data).walk("VEVENT")
+        session = next(s for s in DEMO["Sitzungen"] if s["id"] == SESSION)
+        start, end = event.decoded("dtstart"), event.decoded("dtend")
+        assert (start.date(), start.time(), end.time()) == (session["date"], session["start"], session["end"])
+        assert start.utcoffset().total_seconds() == 3600  # Dresden in December: CET
+        assert str(event["location"]) == session["place"]
+        assert str(event["summary"]) == "4. Sitzung des Kommunalen Präventionsrates"
+        assert str(event["class"]) == "CONFIDENTIAL"
+
     def test_probelauf_sends_nothing_and_lists_the_recipients(self, book):
         self.configure(book)
         before = book.read_bytes()
@@ -259,4 +278,5 @@ def test_minutes_go_to_members_only(book, monkeypatch):
     minutes = documents_folder(book) / session_file(model.session(held), MINUTES)
     assert minutes.exists()  # made first, it was missing
     assert all(g.attachments == ((minutes.name, minutes.read_bytes()),) for g in got.values())
+    assert all(g.calendar == () for g in got.values())  # the session is over: no calendar entry
     assert {e.document for e in send_log(book).values()} == {MINUTES}
