@@ -115,6 +115,12 @@ def add_sheet(workbook, sheet: schema.Sheet, rows: Sequence[Sequence[object]], *
     table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
     worksheet.add_table(table)
     worksheet.freeze_panes = worksheet.cell(row=head + 1, column=1)
+    # Printed, a sheet fits the page width in landscape and repeats its header on every page.
+    worksheet.page_setup.orientation = "landscape"
+    worksheet.page_setup.paperSize = worksheet.PAPERSIZE_A4
+    worksheet.page_setup.fitToWidth, worksheet.page_setup.fitToHeight = 1, 0
+    worksheet.sheet_properties.pageSetUpPr.fitToPage = True
+    worksheet.print_title_rows = f"{head}:{head}"
     _add_validations(worksheet, sheet, head + 1, last_row + SPARE_ROWS)
     return worksheet
 
