@@ -7,8 +7,8 @@ from pathlib import Path
 
 import typer
 
-from ..findings import Finding, Severity
-from .common import SEVERITY_STYLE as _STYLE, console, guarded
+from ..findings import Finding
+from .common import console, exit_code, guarded, print_findings
 
 addin_app = typer.Typer(
     name="addin",
@@ -66,7 +66,7 @@ def pruefen(
     findings = addin.check_addin(datei, None if ohne_quellen else quellen or addin.SOURCES_DIR)
     if als_json:
         print(json.dumps([finding.as_dict() for finding in findings], ensure_ascii=False, indent=2))
-        raise typer.Exit(_exit_code(findings))
+        raise typer.Exit(exit_code(findings))
     raise typer.Exit(_report(findings, datei.name))
 
 
@@ -90,18 +90,9 @@ def installieren(
     raise typer.Exit(0 if result.installed else 1)
 
 
-def _exit_code(findings: tuple[Finding, ...]) -> int:
-    return 1 if any(finding.severity >= Severity.FEHLER for finding in findings) else 0
-
-
 def _report(findings: tuple[Finding, ...], filename: str) -> int:
-    for finding in findings:
-        console.print(finding.format(filename), style=_STYLE[finding.severity], markup=False,
-                      soft_wrap=True)
-    errors = sum(finding.severity >= Severity.FEHLER for finding in findings)
-    warnings = len(findings) - errors
-    if not findings:
-        console.print(f"{filename}: in Ordnung.")
+    if findings:
+        print_findings(findings, filename)
     else:
-        console.print(f"{filename}: {errors} Fehler, {warnings} Warnungen.")
-    return _exit_code(findings)
+        console.print(f"{filename}: in Ordnung.", markup=False)
+    return exit_code(findings)

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..errors import KprError
-from ..findings import Severity
+from ..findings import Severity, worst
 from ..values import parse_date
 
 console = Console(highlight=False)
@@ -19,6 +19,22 @@ err_console = Console(stderr=True, highlight=False)
 
 EXIT_INTERNAL = 3
 SEVERITY_STYLE = {Severity.FEHLER: "bold red", Severity.WARNUNG: "yellow", Severity.HINWEIS: "cyan"}
+
+
+def print_findings(findings, filename: str = "") -> None:
+    """Findings grouped by severity, each with its place, then a one-line summary (all commands)."""
+    from .. import report
+
+    for severity, group in report.grouped(findings):
+        console.print(f"\n[{SEVERITY_STYLE[severity]}]{report.HEADINGS[severity]} ({len(group)})[/]")
+        for finding in group:
+            say("  " + finding.format(filename))
+    console.print("\n" + report.summary(findings))
+
+
+def exit_code(findings) -> int:
+    """1 where a finding is at error level, else 0."""
+    return 1 if worst(findings) == Severity.FEHLER else 0
 
 
 def say(line: str) -> None:

@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 
 from ..findings import Severity
-from .common import console, err_console, guarded, stichtag_option
+from .common import console, err_console, exit_code, guarded, print_findings, stichtag_option
 
 einladung_app = typer.Typer(help="Einladungen zu Sitzungen (§ 7).", no_args_is_help=True)
 niederschrift_app = typer.Typer(help="Niederschriften von Sitzungen (§ 7).", no_args_is_help=True)
@@ -119,11 +119,11 @@ def vorlagen_pruefen(
     Exit-Code 0: in Ordnung; 1: Fehler gefunden.
     """
     findings = _documents().check_templates(ordner)
-    for finding in findings:
-        console.print(finding.format(), soft_wrap=True, markup=False)
-    if not any(f.severity == Severity.FEHLER for f in findings):
+    if findings:
+        print_findings(findings)
+    if not exit_code(findings):
         console.print("Die Vorlagen sind in Ordnung.")
-    raise typer.Exit(1 if any(f.severity == Severity.FEHLER for f in findings) else 0)
+    raise typer.Exit(exit_code(findings))
 
 
 @vorlagen_app.command("anlegen")

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from .. import report
-from .common import SEVERITY_STYLE, STICHTAG, console, guarded, say
+from .common import STICHTAG, console, guarded, print_findings, say
 
 # Heavier modules are imported inside the commands: every `kpr` call starts Python anew.
 
@@ -68,10 +68,3 @@ def pruefen(
             say(f"Blatt „Pruefung“ geschrieben in {written}.")
     raise typer.Exit(result.exit_code)
 
-
-def print_findings(findings, filename: str) -> None:
-    for severity, group in report.grouped(findings):
-        console.print(f"\n[{SEVERITY_STYLE[severity]}]{report.HEADINGS[severity]} ({len(group)})[/]")
-        for finding in group:
-            say("  " + finding.format(filename))
-    console.print("\n" + report.summary(findings))

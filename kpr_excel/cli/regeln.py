@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from ..deadlines import Deadline
 from ..values import WEEKDAYS, german_date
-from .common import STICHTAG, console, guarded, say
+from .common import STICHTAG, console, guarded, print_findings, say
 
 
 def register(app: typer.Typer) -> None:
@@ -34,8 +34,7 @@ def fristen(
 
     loaded = load_file(datei)
     if loaded.unusable:
-        for finding in loaded.findings:
-            console.print(finding.format(datei.name), soft_wrap=True, markup=False)
+        print_findings(loaded.findings, datei.name)
         raise typer.Exit(2)
     model = loaded.model
     deadlines = open_deadlines(model, stichtag)
