@@ -1,8 +1,8 @@
-"""Cold import time of kpr_excel.buttons, beside the floor of importing openpyxl and xlwings alone.
+"""Cold import time of kpr_excel.excel.buttons, beside the floor of importing openpyxl and xlwings alone.
 
 A click on a ribbon button starts a fresh Python process:
 
-    python -B -c "import xlwings.utils; xlwings.utils.prepare_sys_path(...); import kpr_excel.buttons as b; b.hilfe()"
+    python -B -c "import xlwings.utils; xlwings.utils.prepare_sys_path(...); import kpr_excel.excel.buttons as b; b.hilfe()"
 
 so everything the buttons module imports is paid on every click, before any work. Each
 row below runs its imports in a fresh process with ``-B -X importtime`` (as xlwings starts
@@ -33,18 +33,18 @@ REPO = Path(__file__).resolve().parent.parent
 
 CASES = (
     ("Python ohne Import (Start des Interpreters)", "pass"),
-    ("import kpr_excel.buttons", "import kpr_excel.buttons"),
+    ("import kpr_excel.excel.buttons", "import kpr_excel.excel.buttons"),
     ("import openpyxl", "import openpyxl"),
     ("import xlwings", "import xlwings"),
     ("import openpyxl, xlwings", "import openpyxl, xlwings"),
-    ("Klick bis zur Aktion: xlwings.utils + kpr_excel.buttons",
-     "import xlwings.utils; import kpr_excel.buttons"),
+    ("Klick bis zur Aktion: xlwings.utils + kpr_excel.excel.buttons",
+     "import xlwings.utils; import kpr_excel.excel.buttons"),
     # xlwings.utils imports matplotlib.pyplot and numpy whenever they are installed. kpr-excel
     # no longer depends on matplotlib (the report's chart is drawn with Pillow), so in its own
     # environment a click costs this row; the previous one applies where another package
     # brings matplotlib along (the import is blocked here, not uninstalled).
     ("dasselbe ohne matplotlib (die Umgebung von kpr-excel)",
-     "import sys; sys.modules['matplotlib'] = None; import xlwings.utils; import kpr_excel.buttons"),
+     "import sys; sys.modules['matplotlib'] = None; import xlwings.utils; import kpr_excel.excel.buttons"),
 )
 
 

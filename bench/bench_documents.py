@@ -17,8 +17,9 @@ import time
 from datetime import date
 from pathlib import Path
 
-from kpr_excel import documents, jobs
-from kpr_excel.demo import demo_data
+from kpr_excel import documents
+from kpr_excel.app import jobs
+from kpr_excel.book.demo import demo_data
 from kpr_excel.documents import context
 from kpr_excel.documents.produce import EINLADUNG, NIEDERSCHRIFT, demo_choice, yearly_report_bytes
 from kpr_excel.documents.render import render_docx
@@ -62,7 +63,7 @@ def main() -> None:
             print(f"{label}: first {first * 1000:.0f} ms, then best {min(timings) * 1000:.0f} ms, "
                   f"median {statistics.median(timings) * 1000:.0f} ms")
         if "--pdf" in sys.argv:
-            from kpr_excel.office import convert
+            from kpr_excel.documents.office import convert
 
             paths = documents.write_demo_documents(workbook, model, STICHTAG, say=lambda line: None)
             started = time.perf_counter()

@@ -24,8 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from kpr_excel.book.generate import build_workbook, composition_rows, settings_rows  # noqa: E402
-from kpr_excel.deadlines import last_working_day  # noqa: E402
-from kpr_excel.demo import FRAKTIONEN, demo_data  # noqa: E402
+from kpr_excel.domain.deadlines import last_working_day  # noqa: E402
+from kpr_excel.book.demo import FRAKTIONEN, demo_data  # noqa: E402
 
 STICHTAG = date(2026, 11, 18)
 FIRST_YEAR = STICHTAG.year - 9

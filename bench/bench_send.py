@@ -23,8 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from kpr_excel.demo import demo_data
-from kpr_excel.loader import load_file
+from kpr_excel.book.demo import demo_data
+from kpr_excel.book.loader import load_file
 from tests.mail.conftest import EWS_PASSWORD, EWS_USER, SENDER
 from tests.sending.conftest import (
     STICHTAG,

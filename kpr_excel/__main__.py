@@ -1,3 +1,3 @@
-from .cli import main
+from kpr_excel.cli import main
 
 main()

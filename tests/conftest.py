@@ -28,7 +28,7 @@ def _office_missing(what: str) -> None:
 @pytest.fixture(scope="session")
 def libreoffice():
     """The soffice program; a missing LibreOffice (or pdftotext) skips, or fails with KPR_REQUIRE_OFFICE=1."""
-    from kpr_excel.office import find_soffice
+    from kpr_excel.documents.office import find_soffice
 
     soffice = find_soffice()
     if soffice is None:

@@ -20,10 +20,13 @@ PINNED_XLWINGS = next(
 )
 from typer.testing import CliRunner
 
-from kpr_excel import addin, buttons
+from kpr_excel import addin
+from kpr_excel.addin import check as addin_check
+from kpr_excel.addin import sources as addin_sources
+from kpr_excel.excel import buttons
 from kpr_excel.cli.addin_cmd import addin_app
-from kpr_excel.errors import KprError
-from kpr_excel.findings import Severity
+from kpr_excel.domain.errors import KprError
+from kpr_excel.domain.findings import Severity
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -73,22 +76,22 @@ def test_built_package_layout(tmp_path):
     with zipfile.ZipFile(result.path) as package:
         infos = package.infolist()
         assert [info.filename for info in infos[:2]] == ["[Content_Types].xml", "_rels/.rels"]
-        assert {info.date_time for info in infos} == {addin.ZIP_EPOCH}
+        assert {info.date_time for info in infos} == {addin_sources.ZIP_EPOCH}
         assert {info.compress_type for info in infos} == {zipfile.ZIP_STORED}
-        assert package.read(addin.CUSTOMUI_PART) == addin.AddinSources.read().ribbon
-        assert b'name="_kpr.conf"' in package.read(addin.WORKBOOK_PART)
-        assert b"<dc:title>KPR</dc:title>" in package.read(addin.CORE_PART)
+        assert package.read(addin_sources.CUSTOMUI_PART) == addin.AddinSources.read().ribbon
+        assert b'name="_kpr.conf"' in package.read(addin_sources.WORKBOOK_PART)
+        assert b"<dc:title>KPR</dc:title>" in package.read(addin_sources.CORE_PART)
 
 
 def test_vba_read_back_has_our_module_and_project_name(tmp_path):
     result = addin.build_addin(addin.SOURCES_DIR, tmp_path / "KPR.xlam")
     with zipfile.ZipFile(result.path) as package:
-        modules, findings = addin._read_vba(package.read(addin.VBA_PART), addin.MODULE_NAME)
+        modules, findings = addin_check._read_vba(package.read(addin_sources.VBA_PART), addin_sources.MODULE_NAME)
     assert findings == []
     assert "RibbonMyAddin" not in modules
-    ours = modules[addin.MODULE_NAME]
+    ours = modules[addin_sources.MODULE_NAME]
     assert ours.procedural and ours.text_offset == 0
-    assert [sub.name for sub in addin._subs(ours.code)] == [
+    assert [sub.name for sub in addin_check._subs(ours.code)] == [
         "KPR_RegelnPruefen", "KPR_Fristen", "KPR_EinladungErstellen", "KPR_EinladungSenden",
         "KPR_NiederschriftErstellen", "KPR_NiederschriftSenden", "KPR_Jahresbericht",
         "KPR_Anmelden", "KPR_Hilfe",
@@ -97,11 +100,11 @@ def test_vba_read_back_has_our_module_and_project_name(tmp_path):
 
 
 def test_every_button_function_is_on_the_ribbon():
-    bas = (addin.SOURCES_DIR / addin.BAS_FILE).read_text(encoding="utf-8")
-    module = addin._VbaModule(addin.MODULE_NAME, bas, 0, True)
-    findings, targets = addin._check_run_python(module)
+    bas = (addin.SOURCES_DIR / addin_sources.BAS_FILE).read_text(encoding="utf-8")
+    module = addin_check._VbaModule(addin_sources.MODULE_NAME, bas, 0, True)
+    findings, targets = addin_check._check_run_python(module)
     assert findings == []
-    assert targets == {f"kpr_excel.buttons.{name}" for name in buttons.__all__}
+    assert targets == {f"kpr_excel.excel.buttons.{name}" for name in buttons.__all__}
 
 
 def test_a_source_outside_the_vba_code_page_is_refused(sources, tmp_path):
@@ -124,7 +127,7 @@ BROKEN = [
                  "AI02", "Namensraum", id="old-namespace"),
     pytest.param("KPR.bas", "b.hilfe()", "b.gibt_es_nicht()", "AI07", "hat kein 'gibt_es_nicht'",
                  id="unknown-function"),
-    pytest.param("KPR.bas", '"import kpr_excel.buttons as b; b.anmelden()"',
+    pytest.param("KPR.bas", '"import kpr_excel.excel.buttons as b; b.anmelden()"',
                  '"import kpr_excel.gibt_es_nicht as b; b.anmelden()"', "AI07",
                  "ModuleNotFoundError", id="unknown-module"),
     pytest.param("KPR.bas", "b.hilfe()", "b.hilfe(1)", "AI07", "passt nicht zu", id="wrong-arguments"),
@@ -156,7 +159,7 @@ def test_a_missing_callback_names_its_line(sources, tmp_path):
     result = addin.build_addin(sources, tmp_path / "KPR.xlam")
     (finding,) = [finding for finding in result.findings if finding.code == "AI04"]
     ribbon_lines = (sources / "customUI.xml").read_text(encoding="utf-8").splitlines()
-    assert finding.location.sheet == addin.CUSTOMUI_PART
+    assert finding.location.sheet == addin_sources.CUSTOMUI_PART
     assert 'id="kprHilfe"' in ribbon_lines[finding.location.row - 1]
     assert finding.format("KPR.xlam").startswith(f"KPR.xlam:customUI/customUI.xml, Zeile {finding.location.row}: AI04 Fehler:")
 
@@ -165,7 +168,7 @@ def test_a_function_without_button_is_a_warning(sources, tmp_path):
     edit(sources / "KPR.bas", "b.hilfe()", "b.anmelden()")
     result = addin.build_addin(sources, tmp_path / "KPR.xlam")
     assert [(f.code, f.severity) for f in result.findings] == [("AI12", Severity.WARNUNG)]
-    assert "kpr_excel.buttons.hilfe" in result.findings[0].message
+    assert "kpr_excel.excel.buttons.hilfe" in result.findings[0].message
 
 
 def test_an_addin_older_than_its_sources_is_out_of_date(sources):
@@ -176,7 +179,7 @@ def test_an_addin_older_than_its_sources_is_out_of_date(sources):
 
 
 def test_an_addin_for_another_xlwings_version_is_reported(monkeypatch):
-    monkeypatch.setattr(addin, "installed_xlwings_version", lambda: "0.0.1")
+    monkeypatch.setattr(addin_check, "installed_xlwings_version", lambda: "0.0.1")
     (finding,) = addin.check_addin(addin.ADDIN_FILE, None)
     assert finding.code == "AI09"
     assert PINNED_XLWINGS in finding.message and "0.0.1" in finding.message
@@ -184,14 +187,14 @@ def test_an_addin_for_another_xlwings_version_is_reported(monkeypatch):
 
 def test_compiled_pcode_of_the_ribbon_module_is_found():
     # xlwings' own template still carries the p-code of its RibbonMyAddin module.
-    with zipfile.ZipFile(addin.xlwings_template()) as package:
-        _, findings = addin._read_vba(package.read(addin.VBA_PART), "RibbonMyAddin")
+    with zipfile.ZipFile(addin_sources.xlwings_template()) as package:
+        _, findings = addin_check._read_vba(package.read(addin_sources.VBA_PART), "RibbonMyAddin")
     assert codes(findings) == ["AI08"]
     assert "P-Code" in findings[0].message
 
 
 def test_the_unchanged_template_is_not_our_addin(tmp_path):
-    findings = addin.check_addin(addin.xlwings_template(), None)
+    findings = addin.check_addin(addin_sources.xlwings_template(), None)
     assert {"AI02", "AI10", "AI13"} <= set(codes(findings))
 
 
@@ -204,12 +207,12 @@ def test_not_an_addin_is_unusable(tmp_path):
 
 
 @pytest.mark.parametrize(("command", "problem"), [
-    ("import kpr_excel.buttons as b; b.hilfe()", None),
-    ("from kpr_excel import buttons; buttons.hilfe()", None),
-    ("import kpr_excel.buttons; kpr_excel.buttons.hilfe()", None),
-    ("import kpr_excel.buttons as b; b.TITLE()", "nicht aufrufbar"),
-    ("import kpr_excel.buttons as b; x = b.hilfe()", "nur Importe und Aufrufe"),
-    ("import kpr_excel.buttons as b", "ruft keine Funktion auf"),
+    ("import kpr_excel.excel.buttons as b; b.hilfe()", None),
+    ("from kpr_excel.excel import buttons; buttons.hilfe()", None),
+    ("import kpr_excel.excel.buttons; kpr_excel.excel.buttons.hilfe()", None),
+    ("import kpr_excel.excel.buttons as b; b.TITLE()", "nicht aufrufbar"),
+    ("import kpr_excel.excel.buttons as b; x = b.hilfe()", "nur Importe und Aufrufe"),
+    ("import kpr_excel.excel.buttons as b", "ruft keine Funktion auf"),
     ("c.hilfe()", "nicht importiert"),
 ])
 def test_python_commands(command, problem):
@@ -221,8 +224,8 @@ def test_python_commands(command, problem):
 
 
 def test_every_check_has_a_distinct_code_and_symbol():
-    assert len({check.code for check in addin.CHECKS}) == len(addin.CHECKS)
-    assert len({check.symbol for check in addin.CHECKS}) == len(addin.CHECKS)
+    assert len({check.code for check in addin_sources.CHECKS}) == len(addin_sources.CHECKS)
+    assert len({check.symbol for check in addin_sources.CHECKS}) == len(addin_sources.CHECKS)
 
 
 # ---- install -------------------------------------------------------------------------------
@@ -307,7 +310,7 @@ HEAVY = ("exchangelib", "docx", "docxtpl", "matplotlib", "openpyxl", "xlwings", 
 _PROBE = """
 import json, sys
 before = set(sys.modules)
-import kpr_excel.buttons
+import kpr_excel.excel.buttons
 print(json.dumps(sorted(set(sys.modules) - before)))
 """
 
@@ -317,7 +320,7 @@ def test_importing_the_buttons_module_stays_light():
     output = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True,
                             check=True, cwd=REPO, env={"PYTHONPATH": str(REPO)}).stdout
     loaded = json.loads(output)
-    assert "kpr_excel.buttons" in loaded
+    assert "kpr_excel.excel.buttons" in loaded
     roots = {name.split(".")[0] for name in loaded}
     assert not roots & set(HEAVY), sorted(roots & set(HEAVY))
     assert roots - {"kpr_excel"} <= set(sys.stdlib_module_names), sorted(

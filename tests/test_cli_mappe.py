@@ -12,9 +12,11 @@ import pytest
 from typer.testing import CliRunner
 
 from corpus import DEMO, STICHTAG, cells, excel_lock, row_of
-from kpr_excel import jobs, loader, schema
+from kpr_excel.app import jobs
+from kpr_excel.book import loader
+from kpr_excel.domain import schema
 from kpr_excel.book.generate import composition_rows
-from kpr_excel.book.openpyxl_io import BACKUP_DIR
+from kpr_excel.book.files import BACKUP_DIR
 from kpr_excel.cli import app
 
 runner = CliRunner()
@@ -162,7 +164,7 @@ def test_kpr_start_and_the_loader_do_not_import_openpyxl():
     import subprocess
     import sys
 
-    code = ("import sys, kpr_excel.cli, kpr_excel.loader; "
+    code = ("import sys, kpr_excel.cli, kpr_excel.book.loader; "
             "print(sorted(m for m in ('openpyxl', 'docx', 'exchangelib', 'holidays') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           cwd=Path(__file__).resolve().parent.parent)

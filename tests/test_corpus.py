@@ -22,7 +22,8 @@ import openpyxl
 import pytest
 
 from corpus import CASES, DEMO, STICHTAG, Case
-from kpr_excel import jobs, loader
+from kpr_excel.app import jobs
+from kpr_excel.book import loader
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,11 +8,11 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import given, strategies as st
 
-from kpr_excel.deadlines import (
+from kpr_excel.domain.deadlines import (
     AGENDA, INVITATION, MINUTES, Deadline, State, _holidays, add_months, is_working_day,
     last_working_day, open_deadlines, report_deadline, session_deadline, session_deadlines,
 )
-from kpr_excel.model import Model, Session, Settings, Source
+from kpr_excel.domain.model import Model, Session, Settings, Source
 
 dates = st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31))
 

@@ -17,12 +17,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from corpus import typed_by_hand
-from kpr_excel import jobs, loader, model, schema, values
-from kpr_excel.book import SheetRows
+from kpr_excel.app import jobs
+from kpr_excel.book import layout, loader
+from kpr_excel.domain import model, schema, values
+from kpr_excel.book.layout import SheetRows
 from kpr_excel.book.generate import settings_rows
-from kpr_excel.book.openpyxl_io import read_book
-from kpr_excel.demo import demo_data
-from kpr_excel.findings import Location, Severity
+from kpr_excel.book.reader import read_book
+from kpr_excel.book.demo import demo_data
+from kpr_excel.domain.findings import Location, Severity
 
 GOLDEN = Path(__file__).parent / "golden"
 STICHTAGE = (date(2026, 11, 29), date(2027, 5, 20))
@@ -160,7 +162,7 @@ def test_locations_in_a_workbook_typed_by_hand_point_at_the_typed_cells(by_hand)
                 if f.name == "src" or value in (None, "", (), False):
                     continue
                 where = obj.src.at(f.name)
-                sheet = next(ws for ws in workbook if loader._norm(ws.title) == loader._norm(where.sheet))
+                sheet = next(ws for ws in workbook if layout.norm(ws.title) == layout.norm(where.sheet))
                 cell = sheet[f"{where.column}{where.row}"].value
                 column = schema.SHEETS_BY_NAME[where.sheet].column(f.name)
                 assert loader._convert(cell, column) == value, (where, cell)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kpr_excel import values
+from kpr_excel.domain import values
 
 
 @pytest.mark.parametrize("typed, expected", [

@@ -12,8 +12,9 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from .. import schema
-from .openpyxl_io import DATE_FORMAT, DATETIME_FORMAT, TIME_FORMAT
+from kpr_excel.book.files import save_atomically
+from kpr_excel.book.layout import DATE_FORMAT, DATETIME_FORMAT, TIME_FORMAT
+from kpr_excel.domain import schema
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -207,8 +208,6 @@ def _add_setting_names(workbook) -> None:
 
 def new_workbook_file(path, data=None) -> None:
     from pathlib import Path
-
-    from .openpyxl_io import save_atomically
 
     # A workbook replaced with --ueberschreiben keeps a backup, as `kpr neu` promises.
     save_atomically(build_workbook(data), Path(path))

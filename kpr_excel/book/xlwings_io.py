@@ -1,6 +1,6 @@
 """The live adapter: the workbook open in Excel, through xlwings (ribbon buttons).
 
-It yields the same `SheetRows` as the file adapter (`openpyxl_io`), so everything above it is
+It yields the same `SheetRows` as the file adapter (`reader`), so everything above it is
 the same code, and it applies the same `Edits`. Excel is slow per call and fast per block, so
 each sheet is read in one block and every write goes out as rectangular blocks of cells, never
 cell by cell.
@@ -18,12 +18,18 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from .. import schema
-from ..errors import KprError
-from ..findings import Location
-from . import Book, SheetRows
-from .edits import Edits, ReplaceSheet, SetCells, UpsertRows
-from .openpyxl_io import DATE_FORMAT, DATETIME_FORMAT, TIME_FORMAT
+from kpr_excel.book.edits import Edits, ReplaceSheet, SetCells, UpsertRows
+from kpr_excel.book.layout import (
+    DATE_FORMAT,
+    DATETIME_FORMAT,
+    TIME_FORMAT,
+    Book,
+    SheetRows,
+    find_header,
+)
+from kpr_excel.domain import schema
+from kpr_excel.domain.errors import KprError
+from kpr_excel.domain.findings import Location
 
 # Excel hands a time of day over as a date-time on its day zero (COM's VT_DATE epoch).
 _EXCEL_DAY_ZERO = date(1899, 12, 30)
@@ -221,8 +227,6 @@ class _Sheet:
 
     def header(self) -> tuple[int, dict[str, int]]:
         """The header row and where each column is (attribute -> 1-based column)."""
-        from ..loader import find_header
-
         rows = SheetRows(self.schema.name, tuple((n, tuple(v)) for n, v in sorted(self.values.items())))
         found = find_header(rows, self.schema)
         if found is None:

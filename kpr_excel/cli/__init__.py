@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from . import dokumente, mappe, regeln, versand
-from .addin_cmd import addin_app
+from kpr_excel.cli import dokumente, mappe, regeln, versand
+from kpr_excel.cli.addin_cmd import addin_app
 
 app = typer.Typer(
     name="kpr",

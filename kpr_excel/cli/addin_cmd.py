@@ -7,8 +7,8 @@ from pathlib import Path
 
 import typer
 
-from ..findings import Finding
-from .common import console, exit_code, guarded, print_findings
+from kpr_excel.domain.findings import Finding
+from kpr_excel.cli.common import console, exit_code, guarded, print_findings
 
 addin_app = typer.Typer(
     name="addin",
@@ -35,7 +35,7 @@ def bauen(
     Exit-Code 0: gebaut und in Ordnung; 1: gebaut, aber die Prüfung fand Fehler;
     2: Quellen oder Werkzeuge fehlen.
     """
-    from .. import addin
+    from kpr_excel import addin
 
     result = addin.build_addin(quellen or addin.SOURCES_DIR, ausgabe or addin.ADDIN_FILE)
     state = "neu geschrieben" if result.changed else "unverändert (gleiche Bytes)"
@@ -60,7 +60,7 @@ def pruefen(
 
     Exit-Code 0: keine Fehler; 1: Fehler gefunden; 2: Datei oder Werkzeuge fehlen.
     """
-    from .. import addin
+    from kpr_excel import addin
 
     datei = datei or addin.ADDIN_FILE
     findings = addin.check_addin(datei, None if ohne_quellen else quellen or addin.SOURCES_DIR)
@@ -83,7 +83,7 @@ def installieren(
     Unter einem anderen System als Windows steht nur die Anleitung da.
     Exit-Code 0: kopiert; 1: nicht Windows, nichts kopiert; 2: Datei fehlt oder Ziel gesperrt.
     """
-    from .. import addin
+    from kpr_excel import addin
 
     result = addin.install_addin(datei or addin.ADDIN_FILE, target_dir=ziel)
     console.print(result.instructions, markup=False, soft_wrap=True)

@@ -10,9 +10,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from ..errors import KprError
-from ..findings import Severity, worst
-from ..values import parse_date
+from kpr_excel.domain.errors import KprError
+from kpr_excel.domain.findings import Severity, worst
+from kpr_excel.domain.values import parse_date
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -23,7 +23,7 @@ SEVERITY_STYLE = {Severity.FEHLER: "bold red", Severity.WARNUNG: "yellow", Sever
 
 def print_findings(findings, filename: str = "") -> None:
     """Findings grouped by severity, each with its place, then a one-line summary (all commands)."""
-    from .. import report
+    from kpr_excel.app import report
 
     for severity, group in report.grouped(findings):
         console.print(f"\n[{SEVERITY_STYLE[severity]}]{report.HEADINGS[severity]} ({len(group)})[/]")

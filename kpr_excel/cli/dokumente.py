@@ -11,8 +11,8 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from ..findings import Severity
-from .common import console, err_console, exit_code, guarded, print_findings, stichtag_option
+from kpr_excel.domain.findings import Severity
+from kpr_excel.cli.common import console, err_console, exit_code, guarded, print_findings, stichtag_option
 
 einladung_app = typer.Typer(help="Einladungen zu Sitzungen (§ 7).", no_args_is_help=True)
 niederschrift_app = typer.Typer(help="Niederschriften von Sitzungen (§ 7).", no_args_is_help=True)
@@ -31,7 +31,7 @@ DATUM = typer.Option(None, "--datum", help="Datum im Dokument TT.MM.JJJJ (Standa
 
 def _documents():
     """The documents package, imported on use: it brings docx and jinja2, which a start need not pay."""
-    from .. import documents
+    from kpr_excel import documents
 
     return documents
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import typer
 
-from .. import report
-from .common import STICHTAG, console, guarded, print_findings, say
+from kpr_excel.app import report
+from kpr_excel.cli.common import STICHTAG, guarded, print_findings, say
 
 # Heavier modules are imported inside the commands: every `kpr` call starts Python anew.
 
@@ -25,7 +25,7 @@ def neu(
     ueberschreiben: bool = typer.Option(False, "--ueberschreiben", help="Eine vorhandene Datei ersetzen."),
 ):
     """Eine leere Stammmappe anlegen, mit der Sollbesetzung nach §§ 2 bis 4."""
-    from .. import jobs
+    from kpr_excel.app import jobs
 
     jobs.new_workbook(datei, overwrite=ueberschreiben)
     say(f"Neue Mappe angelegt: {datei}")
@@ -37,7 +37,7 @@ def demo(
     stichtag=STICHTAG,
 ):
     """Eine Demo-Mappe mit erfundenen Daten anlegen und alle Schritte daran vorführen."""
-    from .. import jobs
+    from kpr_excel.app import jobs
 
     jobs.demo(ordner, stichtag, say)
 
@@ -53,7 +53,7 @@ def pruefen(
 
     Exit-Code 0: keine Fehler; 1: Fehler gefunden; 2: Datei nicht verwendbar.
     """
-    from ..check import check_file
+    from kpr_excel.app.check import check_file
 
     result = check_file(datei, stichtag)
     if als_json:
@@ -61,7 +61,7 @@ def pruefen(
     else:
         print_findings(result.findings, datei.name)
     if in_mappe and not result.unusable:
-        from ..book.openpyxl_io import write_edits
+        from kpr_excel.book.writer import write_edits
 
         written = write_edits(datei, report.pruefung_edits(result.findings, stichtag))
         if not als_json:

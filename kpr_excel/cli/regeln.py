@@ -9,9 +9,9 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from ..deadlines import Deadline
-from ..values import WEEKDAYS, german_date
-from .common import STICHTAG, console, guarded, print_findings, say
+from kpr_excel.domain.deadlines import Deadline
+from kpr_excel.domain.values import WEEKDAYS, german_date
+from kpr_excel.cli.common import STICHTAG, console, guarded, print_findings, say
 
 
 def register(app: typer.Typer) -> None:
@@ -29,8 +29,8 @@ def fristen(
 
     Exit-Code 0: nichts überfällig; 1: eine Frist ist überfällig; 2: Datei nicht verwendbar.
     """
-    from ..deadlines import open_deadlines
-    from ..loader import load_file
+    from kpr_excel.domain.deadlines import open_deadlines
+    from kpr_excel.book.loader import load_file
 
     loaded = load_file(datei)
     if loaded.unusable:
@@ -89,8 +89,8 @@ def _print_deadlines(deadlines, model, stichtag: date, filename: str) -> None:
 @guarded
 def regeln(als_json: bool = typer.Option(False, "--json", help="Ergebnis als JSON ausgeben.")):
     """Alle Regeln der Geschäftsordnung, die geprüft werden: Code, Name, Schweregrad, Paragraph."""
-    from ..loader import DATA_CHECKS
-    from ..rules import RULES
+    from kpr_excel.book.loader import DATA_CHECKS
+    from kpr_excel.rules import RULES
 
     if als_json:
         print(json.dumps([

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import typer
 
-from ..plan import INVITATION, MINUTES
-from .common import STICHTAG, console, guarded, say
-from .dokumente import DATEI, SITZUNG, einladung_app, niederschrift_app
+from kpr_excel.sending.plan import INVITATION, MINUTES
+from kpr_excel.cli.common import STICHTAG, console, guarded, say
+from kpr_excel.cli.dokumente import DATEI, SITZUNG, einladung_app, niederschrift_app
 
 KANAL = typer.Option(None, "--kanal", help="outbox, smtp oder exchange (Standard: Einstellungen).")
 ENTWURF = typer.Option(False, "--entwurf", help="Nur als Entwurf ablegen (Exchange: Ordner Entwürfe).")
@@ -38,9 +38,10 @@ def niederschrift_senden(datei: Path = DATEI, sitzung: str = SITZUNG, kanal: str
 def _send(datei: Path, sitzung: str, document: str, kanal, entwurf: bool, probelauf: bool, stichtag) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from .. import send_job
-    from ..book.openpyxl_io import check_readable, check_writable, write_edits
-    from ..loader import load_file
+    from kpr_excel.app import send as send_job
+    from kpr_excel.book.reader import check_readable
+    from kpr_excel.book.writer import check_writable, write_edits
+    from kpr_excel.book.loader import load_file
 
     check_readable(datei)
     if not probelauf:
@@ -70,10 +71,11 @@ def _send(datei: Path, sitzung: str, document: str, kanal, entwurf: bool, probel
 def anmelden(datei: Path = DATEI,
              kanal: str | None = KANAL):
     """Das Kennwort für SMTP oder Exchange prüfen und im Kennwortspeicher des Systems ablegen."""
-    from .. import send_job
-    from ..loader import load_file
-    from ..mail import credentials
-    from ..mail.transports import login_name
+    from kpr_excel.app import send as send_job
+    from kpr_excel.book.loader import load_file
+    from kpr_excel.mail import credentials
+    from kpr_excel.mail import transports
+    from kpr_excel.mail.transports import login_name
 
     model = load_file(datei).model
     settings = send_job.transport_settings(model.settings, datei, channel=kanal)
@@ -82,6 +84,6 @@ def anmelden(datei: Path = DATEI,
         say(f"Für den Versandkanal „{settings.kind}“ ist keine Anmeldung nötig.")
         raise typer.Exit(0)
     password = typer.prompt(f"Kennwort für {user}", hide_input=True)
-    credentials.check_login(settings, password)
+    transports.check_login(settings, password)
     credentials.store_password(user, password)
     say(f"Anmeldung als {user} geprüft; das Kennwort liegt im Kennwortspeicher des Systems.")

@@ -6,9 +6,9 @@ uses autoescape and a strict undefined. Nothing the office edited is ever overwr
 silently (`output.place`).
 """
 
-from .checks import check_templates
-from .output import output_dir
-from .produce import (
+from kpr_excel.documents.checks import check_templates
+from kpr_excel.documents.output import output_dir
+from kpr_excel.documents.produce import (
     Output,
     Written,
     copy_templates,

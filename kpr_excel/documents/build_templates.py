@@ -24,7 +24,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-from .output import TEMPLATE_DIR
+from kpr_excel.documents.output import TEMPLATE_DIR
 
 FONT = "Arial"  # DIN 5008 letters; Liberation Sans is metric-compatible where Arial is missing
 DARK = RGBColor(0x1F, 0x2A, 0x44)

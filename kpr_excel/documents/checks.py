@@ -10,14 +10,14 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from .. import schema
-from ..book import SheetRows
-from ..findings import Finding, Severity
-from ..model import Model
-from . import context
-from .output import TEMPLATE_DIR
-from .produce import EINLADUNG, JAHRESBERICHT, NIEDERSCHRIFT, TEMPLATE_NAMES, demo_choice
-from .render import TemplateProblem, attendance_chart, describe_template_error, jinja_env, render_docx
+from kpr_excel.domain import schema
+from kpr_excel.book.layout import SheetRows
+from kpr_excel.domain.findings import Finding, Severity
+from kpr_excel.domain.model import Model
+from kpr_excel.documents import context
+from kpr_excel.documents.output import TEMPLATE_DIR
+from kpr_excel.documents.produce import EINLADUNG, JAHRESBERICHT, NIEDERSCHRIFT, TEMPLATE_NAMES, demo_choice
+from kpr_excel.documents.render import TemplateProblem, attendance_chart, describe_template_error, jinja_env, render_docx
 
 SAMPLE_DAY = date(2026, 11, 29)  # a reference date at which the demo has every kind of document
 
@@ -63,8 +63,8 @@ def _finding(code: str, severity: Severity, message: str) -> Finding:
 
 def sample_model(stichtag: date = SAMPLE_DAY) -> Model:
     """The demo's model, straight from its rows (no workbook file needed)."""
-    from ..demo import demo_data
-    from ..loader import load_book
+    from kpr_excel.book.demo import demo_data
+    from kpr_excel.book.loader import load_book
 
     data = demo_data(stichtag)
     book = {}

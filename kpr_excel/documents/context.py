@@ -11,11 +11,11 @@ import re
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from .. import schema
-from ..model import AgendaItem, Decision, Model, Person, Session
-from ..plan import guest_items, invitees
-from ..sessions import session_title, time_span
-from ..values import german_date, german_date_long
+from kpr_excel.domain import schema
+from kpr_excel.domain.model import AgendaItem, Decision, Model, Person, Session
+from kpr_excel.sending.plan import guest_items, invitees
+from kpr_excel.domain.naming import session_title, time_span
+from kpr_excel.domain.values import german_date, german_date_long
 
 NOTICE_MEMBERS = (
     "Vertraulich (§ 8 der Geschäftsordnung): Die Sitzung ist nicht öffentlich. Die Mitglieder des KPR "

@@ -16,9 +16,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import schema
-from ..errors import KprError
-from ..model import Model, Session
+from kpr_excel.domain import schema
+from kpr_excel.domain.errors import KprError
+from kpr_excel.domain.model import Model, Session
 
 MANIFEST = ".kpr-dokumente.json"
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"  # the templates shipped with the tool

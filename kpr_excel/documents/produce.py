@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from ..errors import KprError, WorkbookUnusable
-from ..findings import Finding, Severity
-from ..model import Model, Person, Session
-from . import context
-from .output import TEMPLATE_DIR, TEMPLATE_FOLDER, output_dir, place, safe_name, session_file
-from .render import attendance_chart, render_docx
+from kpr_excel.domain.errors import KprError, WorkbookUnusable
+from kpr_excel.domain.findings import Finding, Severity
+from kpr_excel.domain.model import Model, Person, Session
+from kpr_excel.documents import context
+from kpr_excel.documents.output import TEMPLATE_DIR, TEMPLATE_FOLDER, output_dir, place, safe_name, session_file
+from kpr_excel.documents.render import attendance_chart, render_docx
 
 Say = Callable[[str], None]
 
@@ -67,7 +67,7 @@ def template_path(name: str, workbook: Path | None = None) -> Path:
 
 def load_workbook(path: Path) -> tuple[Model, tuple[Finding, ...]]:
     """The model of a workbook for documents; its data findings come along for a warning."""
-    from ..loader import load_file
+    from kpr_excel.book.loader import load_file
 
     loaded = load_file(Path(path))
     if loaded.unusable:
@@ -115,7 +115,7 @@ def _finish(workbook: Path, model: Model, written: list[tuple[str, Path, Path | 
     files = [Written(path, label, kept) for label, path, kept in written]
     pdf_error = ""
     if pdf and files:
-        from ..office import convert
+        from kpr_excel.documents.office import convert
 
         try:
             pdfs = convert([f.path for f in files], "pdf", output_dir(workbook, model))

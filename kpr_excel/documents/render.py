@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
 
-from ..errors import KprError
+from kpr_excel.domain.errors import KprError
 
 
 class TemplateProblem(KprError):

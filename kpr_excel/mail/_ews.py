@@ -29,12 +29,17 @@ from exchangelib import (
 )
 from exchangelib import errors as ews_errors
 from exchangelib.folders import Drafts, FolderCollection, Outbox, SentItems
-from exchangelib.properties import DistinguishedFolderId
 from exchangelib.items import SAVE_ONLY, SEND_AND_SAVE_COPY, SEND_TO_NONE
+from exchangelib.properties import DistinguishedFolderId
 from exchangelib.protocol import Protocol
 from exchangelib.services import CreateItem
 from exchangelib.transport import AUTH_TYPE_MAP, GSSAPI, SSPI
-from exchangelib.version import EXCHANGE_2013, EXCHANGE_2013_SP1, EXCHANGE_2016, EXCHANGE_2019
+from exchangelib.version import (
+    EXCHANGE_2013,
+    EXCHANGE_2013_SP1,
+    EXCHANGE_2016,
+    EXCHANGE_2019,
+)
 
 __all__ = [
     "BASIC", "DELEGATE", "NTLM", "OAUTH2", "UTC", "Account", "Body", "Configuration", "Credentials",

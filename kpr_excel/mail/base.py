@@ -19,11 +19,12 @@ from __future__ import annotations
 import email.utils
 import ssl
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from email.message import EmailMessage
 from os import PathLike
 from pathlib import Path
 
-from kpr_excel.errors import KprError
+from kpr_excel.domain.errors import KprError
 
 OnSent = Callable[[EmailMessage], object]
 
@@ -191,3 +192,54 @@ def is_certificate_error(error: BaseException) -> bool:
             return True
         error = error.__cause__ or error.__context__
     return False
+
+
+@dataclass(frozen=True)
+class TransportSettings:
+    """How to send, as read from the ``Einstellungen`` sheet (never a password).
+
+    kind: "outbox" | "smtp" | "exchange". ``sender`` is the envelope sender for SMTP (bounces);
+    the From header comes from the planned message. ``username`` is the Exchange login
+    (``DOMAIN\\user`` for NTLM), ``smtp_user`` the SMTP login (empty: no login).
+    ``ca_bundle``: a PEM file of extra trusted CAs in addition to the system store.
+    """
+
+    kind: str = "outbox"
+    outbox_dir: Path = Path("Postausgang")
+    sender: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_starttls: bool = True
+    ews_url: str | None = None
+    mailbox: str | None = None
+    username: str | None = None
+    auth: str = "NTLM"
+    exchange_version: str = "2016"
+    chunk_size: int = 10
+    ca_bundle: Path | None = None
+    draft: bool = False
+    timeout: float = 60.0
+
+
+@dataclass(frozen=True)
+class TransportKind:
+    """One way of sending, as the registry in ``transports`` knows it.
+
+    ``check(settings)`` raises a German KprError for incomplete settings; ``make(settings,
+    password)`` builds the transport from checked settings (nothing is contacted yet);
+    ``login(settings)`` names the user whose password is needed, or None;
+    ``describe(settings)`` says in German where the mail goes.
+    """
+
+    name: str
+    make: Callable[[TransportSettings, str | None], Transport]
+    describe: Callable[[TransportSettings], str]
+    check: Callable[[TransportSettings], None] = lambda settings: None
+    login: Callable[[TransportSettings], str | None] = lambda settings: None
+
+
+def require(value: object, label: str) -> None:
+    """A German error where a setting the transport needs is empty."""
+    if not value:
+        raise KprError(f"In den Einstellungen fehlt {label}.")

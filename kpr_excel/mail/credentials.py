@@ -2,14 +2,14 @@
 
 Passwords never come from the workbook, are never logged and never appear in an exception's
 text. ``kpr anmelden`` stores a password with :func:`store_password` after
-:func:`check_login` has proved it against the server.
+``transports.check_login`` has proved it against the server.
 """
 
 from __future__ import annotations
 
 import os
 
-from kpr_excel.errors import KprError
+from kpr_excel.domain.errors import KprError
 
 ENV_VAR = "KPR_PASSWORT"
 SERVICE = "kpr-excel"
@@ -89,15 +89,3 @@ def ask_password(user: str) -> str | None:
     finally:
         root.destroy()
     return password or None
-
-
-def check_login(settings, password: str | None) -> None:
-    """Log in to the configured server once (SMTP login, or one cheap EWS call) and log out.
-
-    Raises a TransportError with a German message when the server, the certificate or the
-    password is not right. The outbox needs no login and always passes.
-    """
-    from kpr_excel.mail.transports import make_transport
-
-    with make_transport(settings, password):
-        pass

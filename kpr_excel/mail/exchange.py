@@ -34,16 +34,19 @@ import re
 from collections.abc import Iterable, Sequence
 from email.message import EmailMessage
 
-from kpr_excel.errors import KprError
+from kpr_excel.domain.errors import KprError
 from kpr_excel.mail.base import (
     OnSent,
     Transport,
     TransportError,
+    TransportKind,
+    TransportSettings,
     addresses,
     attachments,
     is_certificate_error,
     message_id,
     recipients_text,
+    require,
     sensitivity,
     text_body,
     trusted_ssl_context,
@@ -325,3 +328,36 @@ def _is_ews_failure(error: BaseException, ews) -> bool:
     import requests
 
     return isinstance(error, (ews.ews_errors.EWSError, requests.exceptions.RequestException, OSError))
+
+
+def _login(settings: TransportSettings) -> str | None:
+    return settings.username or None if settings.auth != "SSO" else None
+
+
+def _check(settings: TransportSettings) -> None:
+    require(settings.ews_url, "die EWS-Adresse des Exchange-Servers (ews_url)")
+    require(settings.mailbox, "das Postfach (mailbox)")
+    if settings.auth not in AUTH_METHODS:
+        raise KprError(f"Unbekannte Anmeldeart {settings.auth!r}; möglich sind: {', '.join(AUTH_METHODS)}.")
+    if settings.auth != "SSO":
+        require(settings.username, "der Benutzername für Exchange (username)")
+
+
+def _from_settings(settings: TransportSettings, password: str | None) -> ExchangeTransport:
+    return ExchangeTransport(
+        settings.ews_url or "",
+        settings.mailbox or "",
+        username=settings.username,
+        password=password,
+        auth=settings.auth,
+        version=settings.exchange_version,
+        chunk_size=settings.chunk_size,
+        ca_bundle=settings.ca_bundle,
+        draft=settings.draft,
+        timeout=settings.timeout,
+    )
+
+
+KIND = TransportKind(
+    "exchange", _from_settings, lambda settings: f"über Exchange, Postfach {settings.mailbox}", check=_check,
+    login=_login)

@@ -22,7 +22,15 @@ from email.message import EmailMessage
 from io import BytesIO
 from pathlib import Path
 
-from kpr_excel.mail.base import OnSent, Transport, TransportError, message_id, recipients_text
+from kpr_excel.mail.base import (
+    OnSent,
+    Transport,
+    TransportError,
+    TransportKind,
+    TransportSettings,
+    message_id,
+    recipients_text,
+)
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_STEM = 120
@@ -117,3 +125,11 @@ class OutboxTransport(Transport):
         """Messages whose file is there; outside draft mode a draft file (X-Unsent) is not out yet."""
         return {msg_id for msg_id in message_ids
                 if self.path_for(msg_id).is_file() and (self.draft or not _is_draft(self.path_for(msg_id)))}
+
+
+def _from_settings(settings: TransportSettings, password: str | None) -> OutboxTransport:
+    return OutboxTransport(settings.outbox_dir, draft=settings.draft)
+
+
+KIND = TransportKind(
+    "outbox", _from_settings, lambda settings: f"als E-Mail-Dateien in den Ordner {settings.outbox_dir}")

@@ -12,13 +12,17 @@ import ssl
 from collections.abc import Sequence
 from email.message import EmailMessage
 
+from kpr_excel.domain.errors import KprError
 from kpr_excel.mail.base import (
     OnSent,
     Transport,
     TransportError,
+    TransportKind,
+    TransportSettings,
     is_certificate_error,
     message_id,
     recipients_text,
+    require,
     trusted_ssl_context,
 )
 
@@ -176,3 +180,27 @@ def _quietly_close(connection: smtplib.SMTP | None) -> None:
         pass
     finally:
         connection.close()
+
+
+def _check(settings: TransportSettings) -> None:
+    if settings.draft:
+        raise KprError("Entwürfe gibt es nur mit den Versandkanälen outbox und exchange, nicht mit smtp.")
+    require(settings.smtp_host, "der SMTP-Server (smtp_host)")
+
+
+def _from_settings(settings: TransportSettings, password: str | None) -> SmtpTransport:
+    return SmtpTransport(
+        settings.smtp_host or "",
+        settings.smtp_port,
+        username=settings.smtp_user,
+        password=password,
+        starttls=settings.smtp_starttls,
+        ca_bundle=settings.ca_bundle,
+        timeout=settings.timeout,
+        envelope_sender=settings.sender,
+    )
+
+
+KIND = TransportKind(
+    "smtp", _from_settings, lambda settings: f"über den SMTP-Server {settings.smtp_host}",
+    check=_check, login=lambda settings: settings.smtp_user or None)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from ..findings import Finding, Severity
-from ..model import Model
-from . import annual, composition, confidentiality, groups, sessions
-from .base import Context, DocumentText, Issue, Rule
+from kpr_excel.domain.findings import Finding, Severity
+from kpr_excel.domain.model import Model
+from kpr_excel.rules import annual, composition, confidentiality, groups, sessions
+from kpr_excel.rules.base import Context, DocumentText, Issue, Rule
 
 __all__ = ("RULES", "RULES_BY_CODE", "Rule", "Context", "DocumentText", "Issue", "run_rules", "rule")
 

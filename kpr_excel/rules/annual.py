@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .. import schema
-from ..deadlines import Deadline, State, report_deadline
-from ..findings import Location
-from ..model import Model
-from ..values import german_date
-from .base import Context, Issue
+from kpr_excel.domain import schema
+from kpr_excel.domain.deadlines import Deadline, State, report_deadline
+from kpr_excel.domain.findings import Location
+from kpr_excel.domain.model import Model
+from kpr_excel.domain.values import german_date
+from kpr_excel.rules.base import Context, Issue
 
 REPORT_DOCUMENT = "Jahresbericht"
 _REPORT_NAMES = frozenset({"jahresbericht", "präventionsbericht", "tätigkeitsbericht"})

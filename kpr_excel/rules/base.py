@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 
-from .. import schema
-from ..deadlines import Deadline, State, last_working_day
-from ..findings import Finding, Location, Severity
-from ..model import AgendaItem, Model, Person, Session, Settings
-from ..values import german_date
+from kpr_excel.domain import schema
+from kpr_excel.domain.deadlines import Deadline, State, last_working_day
+from kpr_excel.domain.findings import Finding, Location, Severity
+from kpr_excel.domain.model import AgendaItem, Model, Person, Session, Settings
+from kpr_excel.domain.values import german_date
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from .. import schema
-from ..findings import Location
-from ..values import german_date
-from .base import Context, Issue, person_label
+from kpr_excel.domain import schema
+from kpr_excel.domain.findings import Location
+from kpr_excel.domain.values import german_date
+from kpr_excel.rules.base import Context, Issue, person_label
 
 
 def seats_filled(ctx: Context) -> Iterator[Issue]:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from ..deadlines import MINUTES
-from ..model import AgendaItem, Person, Session
-from .base import Context, Issue, person_label, session_label
+from kpr_excel.domain.deadlines import MINUTES
+from kpr_excel.domain.model import AgendaItem, Person, Session
+from kpr_excel.rules.base import Context, Issue, person_label, session_label
 
 # The word every confidentiality notice contains (§ 8 "Pflicht zur Verschwiegenheit").
 NOTICE_WORD = "verschwiegenheit"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
-from .. import schema
-from ..deadlines import Deadline, State, add_months
-from ..values import german_date
-from .base import Context, Issue, deadline_issue
+from kpr_excel.domain import schema
+from kpr_excel.domain.deadlines import Deadline, State, add_months
+from kpr_excel.domain.values import german_date
+from kpr_excel.rules.base import Context, Issue, deadline_issue
 
 # The results § 6 asks of a working group: attribute and how the message names it.
 _RESULTS = (

@@ -6,11 +6,11 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, timedelta
 
-from .. import schema
-from ..deadlines import AGENDA, INVITATION, MINUTES, has_deadlines, session_deadline
-from ..findings import Location
-from ..values import german_date
-from .base import Context, Issue, deadline_issue, person_label, session_label
+from kpr_excel.domain import schema
+from kpr_excel.domain.deadlines import AGENDA, INVITATION, MINUTES, has_deadlines, session_deadline
+from kpr_excel.domain.findings import Location
+from kpr_excel.domain.values import german_date
+from kpr_excel.rules.base import Context, Issue, deadline_issue, person_label, session_label
 
 
 def session_chair(ctx: Context) -> Iterator[Issue]:
@@ -124,7 +124,7 @@ def invitees_reachable(ctx: Context) -> Iterator[Issue]:
     Who is invited is the dispatch plan's decision (members, deputies as the setting says,
     topic guests); each person is reported once, with the first session concerned.
     """
-    from ..plan import INVITATION as DOCUMENT, make_plan
+    from kpr_excel.sending.plan import INVITATION as DOCUMENT, make_plan
 
     reported: set[str] = set()
     upcoming = sorted((s for s in ctx.model.sessions

@@ -14,11 +14,13 @@ import pytest
 from openpyxl.utils import get_column_letter, quote_sheetname, range_boundaries
 
 from corpus import typed_by_hand
-from kpr_excel import deadlines, jobs, loader, schema
+from kpr_excel.domain import deadlines, schema
+from kpr_excel.app import jobs
+from kpr_excel.book import loader
 from kpr_excel.book.edits import Edits, SetCells
 from kpr_excel.book.generate import SPARE_ROWS, composition_rows
-from kpr_excel.book.openpyxl_io import write_edits
-from kpr_excel.demo import demo_data
+from kpr_excel.book.writer import write_edits
+from kpr_excel.book.demo import demo_data
 
 STICHTAGE = (date(2026, 11, 29), date(2027, 5, 20))
 DEMO = demo_data(STICHTAGE[0])
@@ -169,7 +171,7 @@ def _changed_settings(path):
 @pytest.fixture(scope="module")
 def recalculated(tmp_path_factory, libreoffice):
     """The demo at two dates, the demo with changed deadlines and a new workbook, through LibreOffice."""
-    from kpr_excel.office import convert
+    from kpr_excel.documents.office import convert
 
     folder = tmp_path_factory.mktemp("recalc")
     sources = {f"demo-{d.isoformat()}": jobs.new_workbook(folder / f"demo-{d.isoformat()}.xlsx", data=demo_data(d))

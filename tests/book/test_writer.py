@@ -18,12 +18,14 @@ import openpyxl
 import pytest
 
 from corpus import CASES, DEMO, STICHTAG, cells, edit, excel_lock, row_of, with_macros, _add_chart, _add_image
-from kpr_excel import jobs, loader, report
-from kpr_excel.book import openpyxl_io
+from kpr_excel.app import jobs, report
+from kpr_excel.book import loader
+from kpr_excel.book import writer
 from kpr_excel.book.edits import Edits, SetCells, UpsertRows
-from kpr_excel.book.openpyxl_io import BACKUP_DIR, BACKUPS_KEPT, side_file, write_edits
-from kpr_excel.check import check_file
-from kpr_excel.errors import WorkbookNotWritable, WorkbookUnusable
+from kpr_excel.book.files import BACKUP_DIR, BACKUPS_KEPT
+from kpr_excel.book.writer import side_file, write_edits
+from kpr_excel.app.check import check_file
+from kpr_excel.domain.errors import WorkbookNotWritable, WorkbookUnusable
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +141,7 @@ def test_parts_openpyxl_would_drop_keep_the_workbook_unchanged(build, name, what
     build(demo_source, path)
     before = path.read_bytes()
     with pytest.raises(WorkbookNotWritable, match=what):
-        openpyxl_io.check_writable(path)
+        writer.check_writable(path)
     for number in (1, 2):  # also a second time, with the side file already there
         target = write_edits(path, _rename(number))
         assert target == tmp_path / "KPR_Ergebnis.xlsx"

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import openpyxl
 
-from kpr_excel import schema
-from kpr_excel.demo import demo_data
+from kpr_excel.domain import schema
+from kpr_excel.book.demo import demo_data
 
 # A day on which the demo breaks no rule at error level, so that exit codes tell DATA findings.
 STICHTAG = date(2027, 5, 20)

@@ -7,8 +7,9 @@ from datetime import date
 
 import pytest
 
-from kpr_excel import documents, jobs
-from kpr_excel.demo import demo_data
+from kpr_excel import documents
+from kpr_excel.app import jobs
+from kpr_excel.book.demo import demo_data
 
 # A reference date at which the demo has held sessions, an upcoming one and a guest.
 STICHTAG = date(2026, 11, 29)

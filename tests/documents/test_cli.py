@@ -6,13 +6,14 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from kpr_excel import jobs, office
+from kpr_excel.app import jobs
+from kpr_excel.documents import office
 from kpr_excel.cli import app
 from kpr_excel.documents import load_workbook
 from kpr_excel.documents.produce import demo_choice
 
-from .conftest import STICHTAG
-from .textutil import docx_text
+from tests.documents.conftest import STICHTAG
+from tests.documents.textutil import docx_text
 
 runner = CliRunner()
 DAY = STICHTAG.strftime("%d.%m.%Y")

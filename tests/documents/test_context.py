@@ -5,12 +5,12 @@ from __future__ import annotations
 import dataclasses
 from datetime import date, timedelta
 
-from kpr_excel import schema
+from kpr_excel.domain import schema
 from kpr_excel.documents import context
 from kpr_excel.documents.produce import demo_choice
-from kpr_excel.values import german_date, german_date_long
+from kpr_excel.domain.values import german_date, german_date_long
 
-from .conftest import STICHTAG
+from tests.documents.conftest import STICHTAG
 
 
 def _number(text: str) -> int:

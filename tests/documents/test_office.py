@@ -1,4 +1,4 @@
-"""kpr_excel.office: finding LibreOffice and checking what it really produced."""
+"""kpr_excel.documents.office: finding LibreOffice and checking what it really produced."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import zipfile
 
 import pytest
 
-from kpr_excel import office
-from kpr_excel.errors import KprError
+from kpr_excel.documents import office
+from kpr_excel.domain.errors import KprError
 
 
 def test_missing_libreoffice_is_a_clear_german_error(monkeypatch, tmp_path):

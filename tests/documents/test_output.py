@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from kpr_excel import schema
+from kpr_excel.domain import schema
 from kpr_excel.documents import output
 from kpr_excel.documents.output import MANIFEST, place, session_file
 

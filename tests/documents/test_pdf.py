@@ -15,16 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from kpr_excel import documents, schema
+from kpr_excel import documents
+from kpr_excel.domain import schema
 from kpr_excel.documents import context
 from kpr_excel.documents.produce import demo_choice
-from kpr_excel.office import convert
-from kpr_excel.plan import invitees
-from kpr_excel.sessions import time_span
-from kpr_excel.values import german_date, german_date_long
+from kpr_excel.documents.office import convert
+from kpr_excel.sending.plan import invitees
+from kpr_excel.domain.naming import time_span
+from kpr_excel.domain.values import german_date, german_date_long
 
-from .conftest import STICHTAG
-from .textutil import flat, normalized, pdf_text
+from tests.documents.conftest import STICHTAG
+from tests.documents.textutil import flat, normalized, pdf_text
 
 GOLDEN = Path(__file__).parent / "golden"
 

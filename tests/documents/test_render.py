@@ -14,8 +14,8 @@ from kpr_excel.documents.output import TEMPLATE_DIR
 from kpr_excel.documents.produce import demo_choice, yearly_report_bytes
 from kpr_excel.documents.render import TemplateProblem, attendance_chart, render_docx
 
-from .conftest import STICHTAG
-from .textutil import docx_text
+from tests.documents.conftest import STICHTAG
+from tests.documents.textutil import docx_text
 
 TRICKY = "Sicherheit & Ordnung <Nachtlinien> „Wiener Platz“ 'Süd' \"Nord\" {{ kein Platzhalter }}"
 
@@ -70,7 +70,7 @@ def test_no_chart_without_held_sessions(demo_model, tmp_path):
 
 
 def test_plotting_and_word_libraries_load_only_when_a_document_is_made():
-    code = ("import sys, kpr_excel.cli, kpr_excel.documents, kpr_excel.office; "
+    code = ("import sys, kpr_excel.cli, kpr_excel.documents, kpr_excel.documents.office; "
             "print(sorted(m for m in ('docxtpl', 'docx', 'exchangelib') if m in sys.modules))")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr

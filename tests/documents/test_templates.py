@@ -14,8 +14,8 @@ from kpr_excel.documents.build_templates import build_all
 from kpr_excel.documents.output import TEMPLATE_DIR
 from kpr_excel.documents.produce import TEMPLATE_NAMES
 
-from .conftest import STICHTAG
-from .textutil import docx_text
+from tests.documents.conftest import STICHTAG
+from tests.documents.textutil import docx_text
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from kpr_excel import buttons, jobs
-from kpr_excel.demo import demo_data
+from kpr_excel.excel import buttons
+from kpr_excel.app import jobs
+from kpr_excel.book.demo import demo_data
 
 STICHTAG = date(2026, 11, 29)
 
@@ -56,7 +57,7 @@ def damaged_data(stichtag: date) -> dict[str, list[dict]]:
 @pytest.fixture(scope="session")
 def workbooks(tmp_path_factory, libreoffice) -> dict[str, tuple[Path, Path]]:
     """name -> (the file as generated, the same file with its formulas computed)."""
-    from kpr_excel.office import convert
+    from kpr_excel.documents.office import convert
 
     folder = tmp_path_factory.mktemp("excel-books")
     files = {name: jobs.new_workbook(folder / f"{name}.xlsx", data=data)

@@ -10,15 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from kpr_excel import buttons, check, deadlines, excel_actions, loader, report, schema
+from kpr_excel.excel import buttons, actions as excel_actions
+from kpr_excel.app import check, report
+from kpr_excel.domain import deadlines, schema
+from kpr_excel.book import loader
 from kpr_excel.book import xlwings_io
 from kpr_excel.documents import context
-from kpr_excel.errors import KprError
-from kpr_excel.findings import Location
-from kpr_excel.model import Model, Session, Source
+from kpr_excel.domain.errors import KprError
+from kpr_excel.domain.findings import Location
+from kpr_excel.domain.model import Model, Session, Source
 
-from . import remote
-from .conftest import STICHTAG
+from tests.excel import remote
+from tests.excel.conftest import STICHTAG
 
 
 def _alerts(xlbook) -> list[dict]:
@@ -220,7 +223,7 @@ def test_a_write_that_cannot_be_done_is_explained_in_german(workbooks, click, mo
 
 def test_the_actions_module_imports_no_heavy_library():
     heavy = ("openpyxl", "xlwings", "docx", "docxtpl", "exchangelib", "matplotlib", "jinja2", "holidays")
-    code = ("import sys, kpr_excel.excel_actions; "
+    code = ("import sys, kpr_excel.excel.actions; "
             f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({heavy!r})))")
     root = Path(excel_actions.__file__).resolve().parent.parent
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
@@ -246,7 +249,7 @@ def _docx_text(path) -> str:
 
 
 def test_the_invitation_of_the_selected_session_goes_beside_the_workbook(workbooks, tmp_path):
-    from kpr_excel.values import german_date_long
+    from kpr_excel.domain.values import german_date_long
 
     model = loader.load_file(workbooks["demo"][0]).model
     session = next(s for s in model.sessions if s.gremium == "KPR" and s.date > STICHTAG)

@@ -12,12 +12,15 @@ import functools
 
 import pytest
 
-from kpr_excel import buttons, excel_actions, loader, schema, send_job
+from kpr_excel.excel import buttons, actions as excel_actions
+from kpr_excel.book import loader
+from kpr_excel.domain import schema
+from kpr_excel.app import send as send_job
 from kpr_excel.book import xlwings_io
-from kpr_excel.dispatch import STATE_SENT
-from kpr_excel.errors import KprError
+from kpr_excel.sending.dispatch import STATE_SENT
+from kpr_excel.domain.errors import KprError
 from kpr_excel.mail import credentials
-from kpr_excel.plan import INVITATION, MINUTES
+from kpr_excel.sending.plan import INVITATION, MINUTES
 from tests.mail.conftest import (  # noqa: F401 - fixtures used by the Anmelden tests
     EWS_PASSWORD,
     EWS_USER,
@@ -29,8 +32,8 @@ from tests.mail.conftest import (  # noqa: F401 - fixtures used by the Anmelden 
     test_ca,
 )
 
-from . import remote
-from .conftest import STICHTAG
+from tests.excel import remote
+from tests.excel.conftest import STICHTAG
 
 
 @pytest.fixture

@@ -8,14 +8,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kpr_excel import check, loader, report, schema
+from kpr_excel.app import check, report
+from kpr_excel.book import loader
+from kpr_excel.domain import schema
 from kpr_excel.book import xlwings_io
 from kpr_excel.book.edits import Edits, SetCells, UpsertRows
-from kpr_excel.errors import KprError
-from kpr_excel.findings import Location
+from kpr_excel.domain.errors import KprError
+from kpr_excel.domain.findings import Location
 
-from . import remote
-from .conftest import STICHTAG
+from tests.excel import remote
+from tests.excel.conftest import STICHTAG
 
 
 def _columns(model):

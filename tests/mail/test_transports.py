@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from kpr_excel.errors import KprError
-from kpr_excel.mail import credentials, outbox
+from kpr_excel.domain.errors import KprError
+from kpr_excel.mail import credentials, outbox, transports
 from kpr_excel.mail.base import addresses, attachments, sensitivity, text_body
 from kpr_excel.mail.transports import (
     ExchangeTransport,
@@ -585,11 +585,11 @@ def test_check_login_against_both_servers(smtp_server, ews_server, test_ca):
                              smtp_user=SMTP_USER, ca_bundle=test_ca.ca_file, timeout=10)
     exchange = TransportSettings(kind="exchange", ews_url=ews_server.url, mailbox=SENDER, username=EWS_USER,
                                  ca_bundle=test_ca.ca_file, timeout=10)
-    credentials.check_login(smtp, SMTP_PASSWORD)
-    credentials.check_login(exchange, EWS_PASSWORD)
+    transports.check_login(smtp, SMTP_PASSWORD)
+    transports.check_login(exchange, EWS_PASSWORD)
     for settings in (smtp, exchange):
         with pytest.raises(TransportError) as info:
-            credentials.check_login(settings, "ganz-falsch")
+            transports.check_login(settings, "ganz-falsch")
         assert "ganz-falsch" not in str(info.value)
         assert "Passwort falsch" in str(info.value)
 

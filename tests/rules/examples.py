@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from kpr_excel import schema
-from kpr_excel.findings import Severity
+from kpr_excel.domain import schema
+from kpr_excel.domain.findings import Severity
 from kpr_excel.rules import DocumentText
 
 STICHTAG = date(2026, 11, 18)  # Buß- und Bettag; the demo's KPR-2026-4 invitation is due in 7 days

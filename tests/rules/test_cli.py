@@ -11,11 +11,11 @@ from typer.testing import CliRunner
 
 from kpr_excel.book.generate import build_workbook
 from kpr_excel.cli import app
-from kpr_excel.deadlines import last_working_day
-from kpr_excel.demo import demo_data
+from kpr_excel.domain.deadlines import last_working_day
+from kpr_excel.book.demo import demo_data
 from kpr_excel.rules import RULES
 
-from .examples import KPR4, STICHTAG, session
+from tests.rules.examples import KPR4, STICHTAG, session
 
 runner = CliRunner()
 FRISTEN_KEYS = {"session", "gremium", "session_date", "kind", "deadline", "act_by", "days_left", "overdue"}

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from kpr_excel.book.generate import build_workbook
-from kpr_excel.deadlines import last_working_day
-from kpr_excel.demo import demo_data
-from kpr_excel.loader import load_file
+from kpr_excel.domain.deadlines import last_working_day
+from kpr_excel.book.demo import demo_data
+from kpr_excel.book.loader import load_file
 from kpr_excel.rules import RULES_BY_CODE, run_rules
 
-from .examples import EXAMPLES
+from tests.rules.examples import EXAMPLES
 
 # Rules whose findings concern a session; the sending code blocks a send on them.
 SESSION_RULES = {"GO-3.2", "GO-4.2", "GO-6.2", "GO-7.2", "GO-7.3", "GO-7.4", "GO-7.5", "GO-7.6", "GO-7.7",

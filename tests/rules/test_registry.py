@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from kpr_excel.findings import Location, Severity
-from kpr_excel.model import Model, Session, Source
+from kpr_excel.domain.findings import Location, Severity
+from kpr_excel.domain.model import Model, Session, Source
 from kpr_excel.rules import RULES, RULES_BY_CODE, DocumentText, Issue, Rule, run_rules
 from kpr_excel.rules.confidentiality import confidentiality_notice_required, has_confidentiality_notice
 
-from .examples import EXAMPLES
+from tests.rules.examples import EXAMPLES
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs" / "RULES.md"
@@ -96,7 +96,7 @@ def test_notice_functions_for_the_documents_code():
     closed = dataclasses.replace(public, public=False)
     assert not confidentiality_notice_required(public)
     assert confidentiality_notice_required(closed)
-    from kpr_excel.model import AgendaItem
+    from kpr_excel.domain.model import AgendaItem
 
     secret = AgendaItem(Source("Tagesordnung", 2), public.id, "3", "Lagebild", confidential=True)
     assert confidentiality_notice_required(public, [secret])

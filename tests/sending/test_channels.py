@@ -14,11 +14,11 @@ import shutil
 import docx
 import pytest
 
-from kpr_excel import schema
-from kpr_excel.demo import demo_data
-from kpr_excel.dispatch import STATE_SENT, checksum
+from kpr_excel.domain import schema
+from kpr_excel.book.demo import demo_data
+from kpr_excel.sending.dispatch import STATE_SENT, checksum
 from kpr_excel.documents.output import session_file
-from kpr_excel.plan import MINUTES
+from kpr_excel.sending.plan import MINUTES
 from tests.mail.test_transports import got_from_email, got_from_ews
 from tests.sending.conftest import (
     EWS_PASSWORD,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kpr_excel import schema
+from kpr_excel.domain import schema
 from kpr_excel.book.edits import Edits, SetCells
-from kpr_excel.book.openpyxl_io import write_edits
+from kpr_excel.book.writer import write_edits
 from kpr_excel.mail.credentials import SERVICE
 from tests.sending.conftest import (
     EWS_PASSWORD,

@@ -7,9 +7,9 @@ import shutil
 
 import docx
 
-from kpr_excel.dispatch import checksum
+from kpr_excel.sending.dispatch import checksum
 from kpr_excel.documents.output import MANIFEST
-from kpr_excel.office import convert
+from kpr_excel.documents.office import convert
 from tests.sending.conftest import (
     assert_clean_exit,
     documents_folder,

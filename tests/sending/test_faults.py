@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from kpr_excel.dispatch import STATE_FAILED, STATE_SENT
+from kpr_excel.sending.dispatch import STATE_FAILED, STATE_SENT
 from tests.sending.conftest import (
     EWS_PASSWORD,
     SESSION,

@@ -6,11 +6,11 @@ from datetime import date
 
 from hypothesis import given, settings, strategies as st
 
-from kpr_excel import schema
-from kpr_excel.demo import demo_data
-from kpr_excel.findings import Finding, Location, Severity
-from kpr_excel.model import AgendaItem, Model, Person, Seat, Session, Settings, Source
-from kpr_excel.plan import INVITATION, MINUTES, ROLE_GUEST, make_plan
+from kpr_excel.domain import schema
+from kpr_excel.book.demo import demo_data
+from kpr_excel.domain.findings import Finding, Location, Severity
+from kpr_excel.domain.model import AgendaItem, Model, Person, Seat, Session, Settings, Source
+from kpr_excel.sending.plan import INVITATION, MINUTES, ROLE_GUEST, make_plan
 
 DAY = date(2027, 3, 10)
 
@@ -63,7 +63,7 @@ def test_no_plan_gives_a_non_member_a_confidential_item(people, items, mode, pub
 
 def _demo_model(stichtag=date(2026, 11, 29)):
     from kpr_excel.book.generate import build_workbook
-    from kpr_excel.book.openpyxl_io import read_book
+    from kpr_excel.book.reader import read_book
 
     import tempfile
     from pathlib import Path
@@ -71,7 +71,7 @@ def _demo_model(stichtag=date(2026, 11, 29)):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "demo.xlsx"
         build_workbook(demo_data(stichtag)).save(path)
-        from kpr_excel.loader import load_book
+        from kpr_excel.book.loader import load_book
 
         return load_book(read_book(path)).model
 
@@ -99,7 +99,7 @@ def test_jour_fixe_invites_only_its_composition():
 def test_deputy_invited_instead_when_member_is_prevented():
     from dataclasses import replace
 
-    from kpr_excel.model import Attendance
+    from kpr_excel.domain.model import Attendance
 
     model = _demo_model()
     model = replace(model, settings=replace(model.settings, deputy_mode="anstelle"),
@@ -138,7 +138,7 @@ def test_a_former_member_named_as_guest_gets_the_guest_version_and_it_exists(tmp
     from dataclasses import replace
 
     from kpr_excel.documents import context
-    from kpr_excel.send_job import SessionDocuments
+    from kpr_excel.app.send import SessionDocuments
 
     model = _demo_model()
     former = replace(model.person("P14"), active_until=date(2026, 6, 30))

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from . import loader
-from .findings import Finding, Severity, sort_key, worst
-from .model import Model
+from kpr_excel.book import loader
+from kpr_excel.domain.findings import Finding, Severity, sort_key, worst
+from kpr_excel.domain.model import Model
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class CheckResult:
 def check_loaded(loaded: loader.LoadResult, stichtag: date) -> CheckResult:
     findings = list(loaded.findings)
     if not loaded.unusable:
-        from .rules import run_rules
+        from kpr_excel.rules import run_rules
 
         findings.extend(run_rules(loaded.model, stichtag))
     return CheckResult(loaded.model, tuple(sorted(findings, key=sort_key)), stichtag, loaded.unusable)

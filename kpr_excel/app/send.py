@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from . import check, plan as planning
-from .dispatch import DocumentProvider, LogWriter, Progress, SendReport, send_plan
-from .errors import KprError
-from .loader import LoadResult
-from .mail.transports import KINDS, TransportSettings, make_transport
-from .model import Model, Session, Settings
-from .plan import INVITATION, MINUTES, Delivery, Plan
-from .values import german_date_long
+from kpr_excel.app import check
+from kpr_excel.sending import plan as planning
+from kpr_excel.sending.dispatch import DocumentProvider, LogWriter, Progress, SendReport, send_plan
+from kpr_excel.domain.errors import KprError
+from kpr_excel.book.loader import LoadResult
+from kpr_excel.mail.transports import TransportSettings, kind_of, make_transport
+from kpr_excel.domain.model import Model, Session, Settings
+from kpr_excel.sending.plan import INVITATION, MINUTES, Delivery, Plan
+from kpr_excel.domain.values import german_date_long
 
 OUTBOX_FOLDER = "Postausgang"
 
@@ -27,13 +28,10 @@ OUTBOX_FOLDER = "Postausgang"
 def transport_settings(settings: Settings, workbook: Path, *, channel: str | None = None,
                        draft: bool = False) -> TransportSettings:
     """How to send, from the Einstellungen sheet; `channel` overrides Versandkanal."""
-    from .documents import output_dir
-    from .model import Model
+    from kpr_excel.documents import output_dir
+    from kpr_excel.domain.model import Model
 
-    kind = (channel or settings.transport or "outbox").strip().lower()
-    if kind not in KINDS:
-        raise KprError(f"Unbekannter Versandkanal „{kind}“ (Einstellungen: Versandkanal). "
-                       f"Erlaubt: {', '.join(KINDS)}.")
+    kind = kind_of(channel or settings.transport).name
     ca_bundle = Path(settings.ca_bundle) if settings.ca_bundle else None
     if ca_bundle is not None and not ca_bundle.is_absolute():
         ca_bundle = Path(workbook).resolve().parent / ca_bundle
@@ -79,14 +77,14 @@ class SessionDocuments:
     today: date
 
     def __post_init__(self) -> None:
-        from .documents import output_dir
+        from kpr_excel.documents import output_dir
 
         self.folder = output_dir(self.workbook, self.model)
         self._made = False
 
     def _name(self, delivery: Delivery | None) -> str:
-        from .documents.output import session_file
-        from .documents.produce import guest_file
+        from kpr_excel.documents.output import session_file
+        from kpr_excel.documents.produce import guest_file
 
         if delivery is not None and delivery.role == planning.ROLE_GUEST:
             return guest_file(self.session, delivery.recipient)
@@ -98,9 +96,9 @@ class SessionDocuments:
         Rewriting one that is there would put a fresh `_v2` beside a file the office edited,
         which the next run would send as a new version.
         """
-        from .documents import write_minutes
-        from .documents.output import place
-        from .documents.produce import invitation_files
+        from kpr_excel.documents import write_minutes
+        from kpr_excel.documents.output import place
+        from kpr_excel.documents.produce import invitation_files
 
         if self.document == INVITATION:
             files, _ = invitation_files(self.model, self.session, today=self.today, workbook=self.workbook)
@@ -155,7 +153,7 @@ def send_session_document(
     documents: DocumentProvider | None = None,
 ) -> SendReport | Plan:
     """Send `document` (Einladung or Niederschrift) of a session; with `dry_run` only the plan."""
-    from .documents import find_session
+    from kpr_excel.documents import find_session
 
     if document not in (INVITATION, MINUTES):
         raise KprError(f"Unbekanntes Dokument „{document}“.")

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from . import report
-from .book.generate import new_workbook_file
-from .book.openpyxl_io import write_edits
-from .errors import KprError
+from kpr_excel.app import report
+from kpr_excel.book.generate import new_workbook_file
+from kpr_excel.book.writer import write_edits
+from kpr_excel.domain.errors import KprError
 
 Say = Callable[[str], None]
 
@@ -29,8 +29,8 @@ def new_workbook(path: Path, *, overwrite: bool = False, data=None) -> Path:
 
 def demo(folder: Path, stichtag: date, say: Say = print) -> Path:
     """Build the demo workbook in `folder` and run every step of the main job on it."""
-    from .check import check_file
-    from .demo import demo_data
+    from kpr_excel.app.check import check_file
+    from kpr_excel.book.demo import demo_data
 
     folder = Path(folder)
     path = folder / DEMO_FILE
@@ -43,15 +43,15 @@ def demo(folder: Path, stichtag: date, say: Say = print) -> Path:
     write_edits(path, report.pruefung_edits(result.findings, stichtag))
     say("  Das Ergebnis steht auch im Blatt „Pruefung“, mit Links zu den Zellen.")
 
-    from .documents import write_demo_documents
-    from .documents.produce import demo_choice
+    from kpr_excel.documents import write_demo_documents
+    from kpr_excel.documents.produce import demo_choice
 
     say("Dokumente der Demo:")
     write_demo_documents(path, result.model, stichtag, lambda line: say("  " + line))
 
-    from .loader import load_file
-    from .plan import INVITATION, MINUTES
-    from .send_job import report_lines, send_session_document
+    from kpr_excel.book.loader import load_file
+    from kpr_excel.sending.plan import INVITATION, MINUTES
+    from kpr_excel.app.send import report_lines, send_session_document
 
     choice = demo_choice(result.model, stichtag)
     say("Versand in den Postausgang (E-Mail-Dateien, die Outlook öffnet):")

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from .errors import KprError
+from kpr_excel.domain.errors import KprError
 
 ENV_SOFFICE = "KPR_SOFFICE"  # path of soffice where it is not on PATH
 _WINDOWS_PLACES = (

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 
-from .book.generate import composition_rows, settings_rows
-from .deadlines import last_working_day
+from kpr_excel.book.generate import composition_rows, settings_rows
+from kpr_excel.domain.deadlines import last_working_day
 
 CITY = "dresden.example"
 

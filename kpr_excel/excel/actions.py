@@ -1,6 +1,6 @@
 """What each ribbon button does, on the workbook open in Excel (an xlwings Book).
 
-``kpr_excel.buttons`` calls ``<action>(book)`` and shows a returned text in a message box; a
+``kpr_excel.excel.buttons`` calls ``<action>(book)`` and shows a returned text in a message box; a
 ``KprError`` raised here reaches the user as its German message. Each action reads the book
 through the xlwings adapter, calls the same library functions as the CLI and writes the
 results back in blocks.
@@ -15,10 +15,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from . import schema
-from .buttons import alert, status
-from .errors import KprError, WorkbookUnusable
-from .findings import Location, Severity
+from kpr_excel.domain import schema
+from kpr_excel.excel.ui import alert, status
+from kpr_excel.domain.errors import KprError, WorkbookUnusable
+from kpr_excel.domain.findings import Location, Severity
 
 #: At most this many findings or deadlines are listed in a message box.
 SHOWN_LINES = 12
@@ -26,9 +26,9 @@ SHOWN_LINES = 12
 
 def regeln_pruefen(book: Any, *, stichtag: date | None = None) -> str:
     """Check the open workbook against every rule; the findings replace the Pruefung sheet."""
-    from . import check, report
-    from .book import xlwings_io
-    from .values import german_date
+    from kpr_excel.app import check, report
+    from kpr_excel.book import xlwings_io
+    from kpr_excel.domain.values import german_date
 
     stichtag = stichtag or date.today()
     loaded = _load(book)
@@ -47,8 +47,8 @@ def regeln_pruefen(book: Any, *, stichtag: date | None = None) -> str:
 
 def fristen_anzeigen(book: Any, *, stichtag: date | None = None) -> str:
     """The coming and overdue deadlines of § 7, in a message box."""
-    from . import deadlines
-    from .values import german_date
+    from kpr_excel.domain import deadlines
+    from kpr_excel.domain.values import german_date
 
     stichtag = stichtag or date.today()
     loaded = _load(book)
@@ -79,8 +79,8 @@ def niederschrift_erstellen(book: Any, *, today: date | None = None) -> str:
 
 def jahresbericht_erstellen(book: Any, *, today: date | None = None) -> str:
     """The yearly report (§ 5) of the year of the selected session, else of the year due."""
-    from . import documents
-    from .book import xlwings_io
+    from kpr_excel import documents
+    from kpr_excel.book import xlwings_io
 
     today = today or date.today()
     loaded = _load(book)
@@ -95,7 +95,7 @@ def jahresbericht_erstellen(book: Any, *, today: date | None = None) -> str:
 
 def report_year(model, today: date) -> int:
     """The year whose report is due: the last one until its deadline (§ 5), then this one."""
-    from .deadlines import report_deadline
+    from kpr_excel.domain.deadlines import report_deadline
 
     try:
         due = report_deadline(today.year - 1, model.settings)
@@ -108,8 +108,8 @@ def choose_session(book: Any, loaded, today: date, *, held: bool = False) -> str
     """The session to work on: the one whose row is selected in Sitzungen or Tagesordnung,
     otherwise, after asking, the next KPR session (with `held`: the last one held).
     None where the user declined."""
-    from .book import xlwings_io
-    from .documents.context import last_held_session, next_session
+    from kpr_excel.book import xlwings_io
+    from kpr_excel.documents.context import last_held_session, next_session
 
     selected = session_at(loaded, xlwings_io.selected_cell(book))
     if selected is not None:
@@ -121,7 +121,7 @@ def choose_session(book: Any, loaded, today: date, *, held: bool = False) -> str
             f"Es ist keine Sitzung markiert und keine {'durchgeführte' if held else 'kommende'} "
             "KPR-Sitzung eingetragen. Bitte im Blatt „Sitzungen“ die Zeile der Sitzung anklicken "
             "und erneut versuchen.")
-    from .values import german_date_long
+    from kpr_excel.domain.values import german_date_long
 
     question = (f"Im Blatt „Sitzungen“ oder „Tagesordnung“ ist keine Sitzung markiert.\n\n"
                 f"Die {which} KPR-Sitzung verwenden: {offered.id} am "
@@ -156,8 +156,8 @@ def session_at(loaded, where: Location | None) -> str | None:
 
 
 def _session_document(book: Any, document: str, today: date) -> str:
-    from . import documents
-    from .book import xlwings_io
+    from kpr_excel import documents
+    from kpr_excel.book import xlwings_io
 
     loaded = _load(book)
     workbook = xlwings_io.workbook_path(book)
@@ -188,14 +188,14 @@ def _written(output, loaded) -> str:
 
 def einladung_senden(book: Any, *, stichtag: date | None = None) -> str:
     """Send the invitation of the selected (or next) session, after showing whom it goes to."""
-    from .plan import INVITATION
+    from kpr_excel.sending.plan import INVITATION
 
     return _send(book, INVITATION, stichtag or date.today())
 
 
 def niederschrift_senden(book: Any, *, stichtag: date | None = None) -> str:
     """Send the minutes of the selected (or last held) session, after showing whom they go to."""
-    from .plan import MINUTES
+    from kpr_excel.sending.plan import MINUTES
 
     return _send(book, MINUTES, stichtag or date.today())
 
@@ -207,13 +207,13 @@ def _send(book: Any, document: str, stichtag: date) -> str:
     user says no. One writer serves the whole run: the remote engine does not show a write
     to a later read, so the writer keeps track of the Versand sheet itself.
     """
-    from . import send_job
-    from .book import xlwings_io
-    from .dispatch import STATE_SENT
-    from .mail import credentials
-    from .mail.transports import login_name
-    from .plan import MINUTES
-    from .values import german_date_long
+    from kpr_excel.app import send as send_job
+    from kpr_excel.book import xlwings_io
+    from kpr_excel.sending.dispatch import STATE_SENT
+    from kpr_excel.mail import credentials
+    from kpr_excel.mail.transports import login_name
+    from kpr_excel.sending.plan import MINUTES
+    from kpr_excel.domain.values import german_date_long
 
     loaded = _load(book)
     workbook = xlwings_io.workbook_path(book)
@@ -270,7 +270,8 @@ def _plan_summary(plan, what: str, pending: int, settings) -> str:
     """What is about to happen, for the question before sending."""
     from collections import Counter
 
-    from .plan import ROLE_DEPUTY, ROLE_GUEST, ROLE_MEMBER
+    from kpr_excel.mail import transports
+    from kpr_excel.sending.plan import ROLE_DEPUTY, ROLE_GUEST, ROLE_MEMBER
 
     names = {ROLE_MEMBER: ("Mitglied", "Mitglieder"), ROLE_GUEST: ("Gast", "Gäste"),
              ROLE_DEPUTY: ("Vertretung anstelle des Mitglieds", "Vertretungen anstelle des Mitglieds")}
@@ -284,12 +285,7 @@ def _plan_summary(plan, what: str, pending: int, settings) -> str:
         lines.append("Gäste erhalten nur die Tagesordnungspunkte, zu denen sie eingeladen sind.")
     already = len(plan.deliveries) - pending
     lines.append(f"Jetzt zu senden: {pending}" + (f" (bereits versandt: {already})" if already else ""))
-    if settings.kind == "outbox":
-        lines.append(f"Versand: als E-Mail-Dateien in den Ordner {settings.outbox_dir}")
-    elif settings.kind == "smtp":
-        lines.append(f"Versand: über den SMTP-Server {settings.smtp_host}")
-    else:
-        lines.append(f"Versand: über Exchange, Postfach {settings.mailbox}")
+    lines.append(f"Versand: {transports.describe(settings)}")
     if plan.notes:
         lines += ["", "Hinweise:", _listed(list(plan.notes))]
     return "\n".join(lines)
@@ -301,10 +297,11 @@ def anmelden(book: Any) -> str:
     The password goes from the dialog to the server and the keyring only: never through the
     VBA command line, a log or a message.
     """
-    from . import send_job
-    from .book import xlwings_io
-    from .mail import credentials
-    from .mail.transports import login_name
+    from kpr_excel.app import send as send_job
+    from kpr_excel.book import xlwings_io
+    from kpr_excel.mail import credentials
+    from kpr_excel.mail import transports
+    from kpr_excel.mail.transports import login_name
 
     loaded = _load(book)
     settings = send_job.transport_settings(loaded.model.settings, xlwings_io.workbook_path(book))
@@ -316,7 +313,7 @@ def anmelden(book: Any) -> str:
     if password is None:
         return ""
     progress(book, f"Anmeldung als {user} wird geprüft …")
-    credentials.check_login(settings, password)
+    transports.check_login(settings, password)
     credentials.store_password(user, password)
     return (f"Anmeldung als {user} geprüft. Das Kennwort liegt im Kennwortspeicher des Systems "
             "(Windows: Anmeldeinformationsverwaltung); „Einladung senden“ und „Niederschrift "
@@ -330,8 +327,8 @@ def progress(book: Any, text: str) -> None:
 
 def _load(book: Any):
     """The open workbook, loaded; WorkbookUnusable where it is no master workbook."""
-    from . import loader
-    from .book import xlwings_io
+    from kpr_excel.book import loader
+    from kpr_excel.book import xlwings_io
 
     progress(book, "Mappe wird gelesen …")
     loaded = loader.load_book(xlwings_io.read_book(book))

@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from .model import Model, Session
-from .rules.confidentiality import confidentiality_notice_required
-from .sessions import session_title
+from kpr_excel.domain.model import Model, Session
+from kpr_excel.rules.confidentiality import confidentiality_notice_required
+from kpr_excel.domain.naming import session_title
 
 DRESDEN = ZoneInfo("Europe/Berlin")
 DEFAULT_LENGTH = timedelta(hours=2)

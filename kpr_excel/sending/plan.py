@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from . import schema
-from .findings import Finding, Severity
-from .model import AgendaItem, Model, Person, Session
+from kpr_excel.domain import schema
+from kpr_excel.domain.findings import Finding, Severity
+from kpr_excel.domain.model import AgendaItem, Model, Person, Session
 
 INVITATION = "Einladung"
 MINUTES = "Niederschrift"

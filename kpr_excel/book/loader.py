@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from . import model, schema, values
-from .book import Book, SheetRows
-from .findings import Finding, Location, Severity
+from kpr_excel.book.layout import Book, SheetRows, find_header, find_sheet, norm
+from kpr_excel.book.reader import read_book
+from kpr_excel.domain import model, schema, values
+from kpr_excel.domain.findings import Finding, Location, Severity
 
 # The checks of the workbook itself (RULES.md, "Data checks"): code, symbol, description.
 DATA_CHECKS = (
@@ -78,8 +79,6 @@ def data_finding(code: str, message: str, location: Location, severity=Severity.
 
 def load_file(path: Path) -> LoadResult:
     """Read and load a workbook file; raises WorkbookUnusable only for unreadable files."""
-    from .book.openpyxl_io import read_book
-
     return load_book(read_book(Path(path)))
 
 
@@ -92,7 +91,7 @@ def load_book(book: Book) -> LoadResult:
     for sheet in schema.SHEETS:
         if sheet.tool_owned:
             continue
-        rows = _find_sheet(book, sheet.name)
+        rows = find_sheet(book, sheet.name)
         if rows is None:
             severity = Severity.FEHLER if sheet.required else Severity.HINWEIS
             findings.append(data_finding(
@@ -114,33 +113,6 @@ def load_book(book: Book) -> LoadResult:
     result = model.Model(**parts, settings=settings)
     findings.extend(_check_references(result, present))
     return LoadResult(result, tuple(findings), unusable)
-
-
-def _find_sheet(book: Book, name: str) -> SheetRows | None:
-    if name in book:
-        return book[name]
-    # Tolerate a changed case or stray spaces in the tab name.
-    wanted = _norm(name)
-    return next((rows for title, rows in book.items() if _norm(title) == wanted), None)
-
-
-def _norm(value) -> str:
-    return values.clean_text(value).casefold()
-
-
-def find_header(rows: SheetRows, sheet: schema.Sheet) -> tuple[int, dict[str, int]] | None:
-    """The header row's number and where each known column is (attribute -> 0-based index)."""
-    wanted = {_norm(c.header): c.key for c in sheet.columns}
-    needed = min(2, len(sheet.columns))
-    for number, row in rows.rows[:6]:
-        found: dict[str, int] = {}
-        for index, cell in enumerate(row):
-            key = wanted.get(_norm(cell))
-            if key is not None and key not in found:
-                found[key] = index
-        if len(found) >= needed:
-            return number, found
-    return None
 
 
 def _load_sheet(rows: SheetRows, sheet: schema.Sheet):
@@ -251,9 +223,9 @@ def _convert(value, column: schema.Column):
 def _settings(rows, findings: list[Finding]) -> model.Settings:
     given: dict[str, object] = {}
     positions: list[tuple[str, int]] = []
-    by_label = {_norm(s.label): s for s in schema.SETTINGS}
+    by_label = {norm(s.label): s for s in schema.SETTINGS}
     for src, parsed in rows:
-        label = _norm(parsed.get("key"))
+        label = norm(parsed.get("key"))
         setting = by_label.get(label)
         if setting is None:
             continue  # the office may keep notes of its own in the sheet

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from . import schema
-from .model import Model, Session, Settings
-from .values import german_time
+from kpr_excel.domain import schema
+from kpr_excel.domain.model import Model, Session, Settings
+from kpr_excel.domain.values import german_time
 
 _GENITIVE = {"Kommunaler Präventionsrat": "des Kommunalen Präventionsrates"}
 

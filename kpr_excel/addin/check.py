@@ -1,40 +1,14 @@
-"""Build, check and install the ribbon add-in workbook/KPR.xlam.
-
-The add-in is built, never edited by hand. Its sources are ``workbook/addin/KPR.bas`` (the
-VBA module with one callback per button) and ``workbook/addin/customUI.xml`` (the ribbon).
-The build starts from the ribbon add-in template that ships inside the pinned xlwings
-package (``quickstart_addin_ribbon.xlam``, BSD-licensed), because its VBA project already
-carries the ``xlwings`` module whose ``RunPython`` the buttons call, written for exactly the
-installed xlwings version. With pyOpenVBA it renames the template's module ``RibbonMyAddin``
-to ours and replaces its source with KPR.bas, sets ``PROJECT_NAME`` to ``kpr`` (so xlwings
-reads its settings from ``kpr.conf``), and then rewrites the package: our ribbon part, the
-settings sheet renamed to ``_kpr.conf``, a title for Excel's add-in dialog, every part
-stored uncompressed with a fixed timestamp in a fixed order. Stored rather than deflated,
-so that the bytes do not depend on the zlib of the machine: two builds from the same
-sources, xlwings and pyOpenVBA give the same file, byte for byte.
-
-The check reads the built file back as Excel will see it: the ribbon XML, and the VBA
-source through oletools' olevba (an independent reader, not the writer that made it). It
-reports findings (never raises for a defect in the add-in), so ``kpr addin pruefen`` and
-the tests can list every problem at once. What cannot be checked without Excel (that the
-VBA compiles, that each button runs) is the manual smoke test in docs/windows.md.
-
-pyOpenVBA and oletools are needed only here and are imported when a build or a check runs
-(``pip install kpr-excel[addin]``).
-"""
+"""Check a built KPR.xlam as Excel will see it: ribbon, callbacks, RunPython targets, VBA, version."""
 
 from __future__ import annotations
 
 import ast
-import hashlib
 import importlib
 import importlib.metadata
 import importlib.util
 import inspect
 import io
-import os
 import re
-import shutil
 import struct
 import sys
 import tempfile
@@ -45,302 +19,45 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.parsers import expat
 
-from kpr_excel.errors import KprError
-from kpr_excel.findings import Finding, Location, Severity
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SOURCES_DIR = REPO_ROOT / "workbook" / "addin"
-ADDIN_FILE = REPO_ROOT / "workbook" / "KPR.xlam"
-ADDIN_NAME = "KPR.xlam"
-BAS_FILE = "KPR.bas"
-RIBBON_FILE = "customUI.xml"
-
-#: xlwings reads its settings from the sheet or file "<PROJECT_NAME>.conf".
-PROJECT_NAME = "kpr"
-#: The VBA module of the ribbon callbacks, as KPR.bas names it.
-MODULE_NAME = "KPR_Ribbon"
-#: The Python module every RunPython string of the add-in is expected to call.
-BUTTONS_MODULE = "kpr_excel.buttons"
-
-TEMPLATE_NAME = "quickstart_addin_ribbon.xlam"
-TEMPLATE_MODULE = "RibbonMyAddin"
-TEMPLATE_PROJECT_NAME = "myaddin"
-XLWINGS_MODULE = "xlwings"
-
-CUSTOMUI_PART = "customUI/customUI.xml"
-VBA_PART = "xl/vbaProject.bin"
-WORKBOOK_PART = "xl/workbook.xml"
-CORE_PART = "docProps/core.xml"
-RELS_PART = "_rels/.rels"
-CONTENT_TYPES_PART = "[Content_Types].xml"
-
-#: The ribbon namespace of Office 2010 and later, and the package relationship that goes
-#: with it (the one xlwings' template already uses for its customUI part).
-CUSTOMUI_NS = "http://schemas.microsoft.com/office/2009/07/customui"
-CUSTOMUI_REL_TYPE = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
-RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
-
-#: The earliest date a zip entry can carry; used for every part so a build has no clock in it.
-ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-
-#: [MS-OVBA] 2.3.4.1: a _VBA_PROJECT version of 0xFFFF marks a project written by a tool,
-#: whose compiled cache the Office application ignores and rebuilds from the source.
-TOOL_WRITTEN_VBA_VERSION = 0xFFFF
-
-ADDIN_TITLE = "KPR"
-ADDIN_DESCRIPTION = (
-    "Menüband „KPR“ für die Geschäftsstelle des Kommunalen Präventionsrats Dresden (kpr-excel)"
+from kpr_excel.addin.build import build_addin_bytes
+from kpr_excel.addin.sources import (
+    _UNSAFE_IN_COMMAND,
+    ADDIN_FILE,
+    ADDIN_NAME,
+    BAS_FILE,
+    BUTTON_UNUSED,
+    BUTTONS_MODULE,
+    CALLBACK_MISSING,
+    CALLBACK_SIGNATURE,
+    CUSTOMUI_NS,
+    CUSTOMUI_PART,
+    CUSTOMUI_REL_TYPE,
+    MODULE_MISSING,
+    MODULE_NAME,
+    OUT_OF_DATE,
+    PACKAGE_DAMAGED,
+    PROJECT_NAME,
+    PROJECT_SETTINGS,
+    RELS_PART,
+    RIBBON_DUPLICATE_ID,
+    RIBBON_FILE,
+    RIBBON_INVALID,
+    RIBBON_MISSING,
+    RUNPYTHON_INVALID,
+    RUNPYTHON_TARGET,
+    SOURCES_DIR,
+    TEMPLATE_MODULE,
+    TOOL_WRITTEN_VBA_VERSION,
+    VBA_PART,
+    VBA_PCODE,
+    XLWINGS_MODULE,
+    XLWINGS_VERSION,
+    AddinError,
+    AddinSources,
+    _import_pyopenvba,
+    installed_xlwings_version,
 )
-
-#: Characters a RunPython string must not contain: xlwings puts it between double quotes on
-#: a cmd.exe command line, where a quote ends the argument and %NAME% is expanded.
-_UNSAFE_IN_COMMAND = {'"': "Anführungszeichen", "%": "Prozentzeichen", "\n": "Zeilenumbruch"}
-
-
-class AddinError(KprError):
-    """The add-in, its sources or its tools cannot be used at all (missing, not a package)."""
-
-    exit_code = 2
-
-
-# --------------------------------------------------------------------------------------
-# Finding codes
-# --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AddinCheck:
-    """One static check of the add-in: a stable code and symbol, as the workbook rules have."""
-
-    code: str
-    symbol: str
-    severity: Severity
-    description: str
-
-    def finding(self, message: str, where: Location | None = None) -> Finding:
-        return Finding(self.code, self.severity, message, where, symbol=self.symbol)
-
-
-RIBBON_MISSING = AddinCheck("AI01", "ribbon-fehlt", Severity.FEHLER,
-                            "Das Paket hat keinen Menüband-Teil oder keine Beziehung dorthin.")
-RIBBON_INVALID = AddinCheck("AI02", "ribbon-ungueltig", Severity.FEHLER,
-                            "customUI.xml ist kein gültiges XML im Namensraum von Office 2010.")
-RIBBON_DUPLICATE_ID = AddinCheck("AI03", "ribbon-id-doppelt", Severity.FEHLER,
-                                 "Eine id kommt im Menüband mehrmals vor.")
-CALLBACK_MISSING = AddinCheck("AI04", "callback-fehlt", Severity.FEHLER,
-                              "Ein Callback des Menübands nennt kein Sub im VBA-Projekt.")
-CALLBACK_SIGNATURE = AddinCheck("AI05", "callback-signatur", Severity.FEHLER,
-                                "Ein onAction-Sub ist nicht Public oder hat nicht (control As IRibbonControl).")
-RUNPYTHON_INVALID = AddinCheck("AI06", "runpython-ungueltig", Severity.FEHLER,
-                               "Ein RunPython-Text ist kein einfacher Python-Aufruf.")
-RUNPYTHON_TARGET = AddinCheck("AI07", "runpython-ziel", Severity.FEHLER,
-                              "Das Ziel eines RunPython-Aufrufs lässt sich nicht importieren oder aufrufen.")
-VBA_PCODE = AddinCheck("AI08", "vba-pcode", Severity.FEHLER,
-                       "Das VBA-Projekt trägt kompilierten P-Code, der nicht zur Quelle passt.")
-XLWINGS_VERSION = AddinCheck("AI09", "xlwings-version", Severity.FEHLER,
-                             "Das xlwings-VBA im Add-in passt nicht zum installierten xlwings.")
-PROJECT_SETTINGS = AddinCheck("AI10", "projektname", Severity.FEHLER,
-                              "PROJECT_NAME ist nicht kpr: xlwings fände kpr.conf nicht.")
-OUT_OF_DATE = AddinCheck("AI11", "veraltet", Severity.FEHLER,
-                         "Das Add-in ist nicht aus den aktuellen Quellen gebaut.")
-BUTTON_UNUSED = AddinCheck("AI12", "schaltflaeche-fehlt", Severity.WARNUNG,
-                           "Eine Funktion aus kpr_excel.buttons hat keine Schaltfläche.")
-MODULE_MISSING = AddinCheck("AI13", "modul-fehlt", Severity.FEHLER,
-                            "Ein VBA-Modul fehlt oder eines der Vorlage ist übrig.")
-PACKAGE_DAMAGED = AddinCheck("AI14", "paket-defekt", Severity.FEHLER,
-                             "pyOpenVBA findet einen Fehler im Paket oder im VBA-Projekt.")
-
-CHECKS: tuple[AddinCheck, ...] = (
-    RIBBON_MISSING, RIBBON_INVALID, RIBBON_DUPLICATE_ID, CALLBACK_MISSING, CALLBACK_SIGNATURE,
-    RUNPYTHON_INVALID, RUNPYTHON_TARGET, VBA_PCODE, XLWINGS_VERSION, PROJECT_SETTINGS,
-    OUT_OF_DATE, BUTTON_UNUSED, MODULE_MISSING, PACKAGE_DAMAGED,
-)
-
-
-# --------------------------------------------------------------------------------------
-# Sources
-# --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AddinSources:
-    """The two hand-written files the add-in is built from, normalised for the build."""
-
-    module_name: str
-    vba_source: str  # CRLF line ends, as the VBA editor keeps them
-    ribbon: bytes  # UTF-8, LF line ends
-
-    @classmethod
-    def read(cls, directory: Path = SOURCES_DIR) -> AddinSources:
-        bas_path, ribbon_path = directory / BAS_FILE, directory / RIBBON_FILE
-        for path in (bas_path, ribbon_path):
-            if not path.is_file():
-                raise AddinError(f"Quelldatei des Add-ins fehlt: {path}")
-        try:
-            text = bas_path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise AddinError(f"{bas_path} ist nicht in UTF-8 gespeichert: {exc}") from exc
-        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        match = re.match(r'Attribute VB_Name = "([A-Za-z]\w*)"$', lines[0])
-        if not match:
-            raise AddinError(
-                f'{bas_path} muss mit der Zeile Attribute VB_Name = "<Modulname>" beginnen.'
-            )
-        vba_source = "\r\n".join(lines).rstrip("\r\n") + "\r\n"
-        ribbon = ribbon_path.read_bytes().removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n")
-        return cls(match.group(1), vba_source, ribbon)
-
-
-def xlwings_template() -> Path:
-    """xlwings' ribbon add-in template, found without importing xlwings (slow, and needs Excel)."""
-    spec = importlib.util.find_spec("xlwings")
-    if spec is None or not spec.submodule_search_locations:
-        raise AddinError("xlwings ist nicht installiert; das Add-in wird aus seiner Vorlage gebaut.")
-    template = Path(list(spec.submodule_search_locations)[0]) / TEMPLATE_NAME
-    if not template.is_file():
-        raise AddinError(f"Die Add-in-Vorlage von xlwings fehlt: {template}")
-    return template
-
-
-def installed_xlwings_version() -> str:
-    try:
-        return importlib.metadata.version("xlwings")
-    except importlib.metadata.PackageNotFoundError as exc:
-        raise AddinError("xlwings ist nicht installiert.") from exc
-
-
-# --------------------------------------------------------------------------------------
-# Build
-# --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BuildResult:
-    path: Path
-    size: int
-    sha256: str
-    changed: bool  # False: the file on disk already had exactly these bytes
-    findings: tuple[Finding, ...]  # the static check of what was built
-
-
-def build_addin(
-    sources_dir: Path = SOURCES_DIR, out: Path = ADDIN_FILE, template: Path | None = None
-) -> BuildResult:
-    """Build the add-in from ``sources_dir`` into ``out`` and check what was built.
-
-    The file is written even when the check finds a defect, so it can be inspected; the
-    findings say what is wrong. A rebuild from unchanged inputs leaves the file untouched.
-    """
-    sources = AddinSources.read(sources_dir)
-    data = build_addin_bytes(sources, template)
-    changed = not out.is_file() or out.read_bytes() != data
-    if changed:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(out, data)
-    findings = _check_package(data, out.name, sources=sources, rebuilt=data)
-    return BuildResult(out, len(data), hashlib.sha256(data).hexdigest(), changed, findings)
-
-
-def build_addin_bytes(sources: AddinSources, template: Path | None = None) -> bytes:
-    """The bytes of the add-in built from ``sources``: a pure function of its inputs."""
-    pyopenvba = _import_pyopenvba()
-    template = template or xlwings_template()
-    with tempfile.TemporaryDirectory(prefix="kpr-addin-") as tmp:
-        edited = Path(tmp) / "vba.xlam"
-        shutil.copyfile(template, Path(tmp) / "template.xlam")
-        with pyopenvba.ExcelFile(Path(tmp) / "template.xlam") as workbook:
-            project = workbook.vba_project()
-            names = {name.casefold(): name for name in workbook.module_names()}
-            if TEMPLATE_MODULE.casefold() not in names or XLWINGS_MODULE.casefold() not in names:
-                raise AddinError(
-                    f"Die xlwings-Vorlage {template} hat nicht die Module {TEMPLATE_MODULE} "
-                    f"und {XLWINGS_MODULE}; sie passt nicht zu diesem Build."
-                )
-            encoding = _vba_encoding(project.code_page)
-            try:
-                sources.vba_source.encode(encoding)
-            except UnicodeEncodeError as exc:
-                raise AddinError(
-                    f"{BAS_FILE} enthält Zeichen, die das VBA-Projekt (Codepage "
-                    f"{project.code_page}) nicht speichern kann: {exc.object[exc.start:exc.end]!r}"
-                ) from exc
-            project.rename_module(names[TEMPLATE_MODULE.casefold()], sources.module_name)
-            workbook.set_module(sources.module_name, sources.vba_source)
-            xlwings_source = workbook.get_module(XLWINGS_MODULE)
-            workbook.set_module(XLWINGS_MODULE, _replace_once(
-                xlwings_source,
-                f'Public Const PROJECT_NAME As String = "{TEMPLATE_PROJECT_NAME}"',
-                f'Public Const PROJECT_NAME As String = "{PROJECT_NAME}"',
-                f"Modul {XLWINGS_MODULE}",
-            ))
-            workbook.save(edited)
-        with zipfile.ZipFile(edited) as package:
-            parts = {info.filename: package.read(info) for info in package.infolist()}
-    parts[CUSTOMUI_PART] = sources.ribbon
-    parts[WORKBOOK_PART] = _replace_once(
-        parts[WORKBOOK_PART],
-        f'name="_{TEMPLATE_PROJECT_NAME}.conf"'.encode(),
-        f'name="_{PROJECT_NAME}.conf"'.encode(),
-        WORKBOOK_PART,
-    )
-    core = _replace_once(parts[CORE_PART], b"<dc:title />",
-                         f"<dc:title>{ADDIN_TITLE}</dc:title>".encode(), CORE_PART)
-    parts[CORE_PART] = _replace_once(core, b"<dc:description />",
-                                     f"<dc:description>{ADDIN_DESCRIPTION}</dc:description>".encode(),
-                                     CORE_PART)
-    return canonical_zip(parts)
-
-
-def canonical_zip(parts: Mapping[str, bytes]) -> bytes:
-    """A zip of ``parts`` whose bytes depend on nothing else: no clock, no zlib, no platform.
-
-    The content types come first, as Office writes them, then the package relationships,
-    then every other part by name.
-    """
-    first = [name for name in (CONTENT_TYPES_PART, RELS_PART) if name in parts]
-    order = first + sorted(name for name in parts if name not in first)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as package:
-        for name in order:
-            info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
-            info.compress_type = zipfile.ZIP_STORED
-            info.create_system = 0  # MS-DOS, as Office writes it; the default depends on the OS
-            info.external_attr = 0
-            package.writestr(info, parts[name])
-    return buffer.getvalue()
-
-
-def _replace_once(text, old, new, where: str):
-    count = text.count(old)
-    if count != 1:
-        shown = old.decode() if isinstance(old, bytes) else old
-        raise AddinError(
-            f"Die xlwings-Vorlage hat sich geändert: in {where} steht {shown!r} "
-            f"{count}-mal statt einmal. Build an die neue xlwings-Version anpassen."
-        )
-    return text.replace(old, new)
-
-
-def _vba_encoding(code_page: int) -> str:
-    return "cp1252" if code_page == 1252 else f"cp{code_page}"
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
-def _import_pyopenvba():
-    try:
-        import pyopenvba
-    except ImportError as exc:
-        raise AddinError(
-            "pyOpenVBA fehlt; es wird nur zum Bauen des Add-ins gebraucht: "
-            "pip install kpr-excel[addin]"
-        ) from exc
-    return pyopenvba
-
+from kpr_excel.domain.findings import Finding, Location, Severity
 
 # --------------------------------------------------------------------------------------
 # Check
@@ -728,7 +445,7 @@ def check_python_command(command: str) -> tuple[list[tuple[bool, str]], set[str]
 
     Each problem is (is a target problem, German message). The command must be imports
     followed by calls of functions with literal arguments, e.g.
-    ``import kpr_excel.buttons as b; b.hilfe()``. Its imports are executed here, in this
+    ``import kpr_excel.excel.buttons as b; b.hilfe()``. Its imports are executed here, in this
     process, as Python will run them on a click.
     """
     problems: list[tuple[bool, str]] = []
@@ -863,79 +580,3 @@ def _check_up_to_date(
 
 def _normalise_vba(code: str) -> str:
     return code.replace("\r\n", "\n").rstrip("\n")
-
-
-# --------------------------------------------------------------------------------------
-# Install
-# --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InstallResult:
-    installed: bool
-    target: Path | None
-    instructions: str  # German, for the person at the workstation
-
-
-_TICK_IN_EXCEL = """\
-In Excel einmal einschalten:
-  1. Datei > Optionen > Add-Ins.
-  2. Unten bei „Verwalten“ „Excel-Add-Ins“ wählen und auf „Los…“ klicken.
-  3. Den Haken bei „{title}“ setzen und mit OK bestätigen (fehlt der Eintrag: „Durchsuchen…“
-     und {target} wählen).
-Danach steht die Registerkarte „KPR“ im Menüband, rechts neben „Start“.
-Für ein Update Excel schließen und „kpr addin installieren“ noch einmal ausführen."""
-
-
-def user_addins_dir(env: Mapping[str, str] = os.environ) -> Path:
-    """%APPDATA%\\Microsoft\\AddIns: the folder Excel's add-in dialog lists for the user."""
-    appdata = env.get("APPDATA")
-    if not appdata:
-        raise AddinError("Die Umgebungsvariable APPDATA ist nicht gesetzt; wohin Excel Add-ins lädt, "
-                         "ist so nicht zu finden. Zielordner mit --ziel angeben.")
-    return Path(appdata) / "Microsoft" / "AddIns"
-
-
-def install_addin(
-    source: Path = ADDIN_FILE,
-    *,
-    target_dir: Path | None = None,
-    platform: str = sys.platform,
-    env: Mapping[str, str] = os.environ,
-) -> InstallResult:
-    """Copy the add-in where Excel loads add-ins from, or say how to do it elsewhere.
-
-    On Windows the target is %APPDATA%\\Microsoft\\AddIns\\KPR.xlam; with ``target_dir`` it is
-    that folder on any system. Elsewhere nothing is copied and the instructions say how.
-    The bytes are copied, not the file: a "downloaded from the Internet" mark on the source
-    (which would make Excel block the macros) does not travel with them.
-    """
-    if not source.is_file():
-        raise AddinError(
-            f"Add-in nicht gefunden: {source}. Den Pfad zu KPR.xlam angeben (im Projektordner "
-            "unter workbook\\KPR.xlam) oder es dort bauen: kpr addin bauen")
-    if not zipfile.is_zipfile(source):
-        raise AddinError(f"{source} ist kein Excel-Add-in (keine ZIP-Datei).")
-    if target_dir is None:
-        if platform != "win32":
-            manual_target = r"%APPDATA%\Microsoft\AddIns\KPR.xlam"
-            return InstallResult(False, None, (
-                "Nicht installiert: das Add-in läuft nur in Excel unter Windows.\n"
-                f"Auf dem Arbeitsplatz dort „kpr addin installieren“ ausführen oder {source.name} "
-                f"von Hand nach {manual_target} kopieren.\n"
-                + _TICK_IN_EXCEL.format(title=ADDIN_TITLE, target=manual_target)
-                + "\nAusführlich: docs/windows.md"))
-        target_dir = user_addins_dir(env)
-    target = target_dir / ADDIN_NAME
-    try:
-        target_dir.mkdir(parents=True, exist_ok=True)
-        _write_atomically(target, source.read_bytes())
-    except PermissionError as exc:
-        raise AddinError(
-            f"{target} lässt sich nicht schreiben; vermutlich hat Excel das Add-in geöffnet. "
-            "Excel schließen und noch einmal versuchen."
-        ) from exc
-    except OSError as exc:
-        raise AddinError(f"{target} lässt sich nicht schreiben: {exc}") from exc
-    return InstallResult(True, target, f"Das Add-in liegt jetzt in {target}.\n"
-                         + _TICK_IN_EXCEL.format(title=ADDIN_TITLE, target=target))

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import date, datetime, time
 
-from . import schema
-from .findings import Location
+from kpr_excel.domain import schema
+from kpr_excel.domain.findings import Location
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from . import schema
-from .model import Model, Session, Settings
+from kpr_excel.domain import schema
+from kpr_excel.domain.model import Model, Session, Settings
 
 AGENDA = "TOP-Anmeldung"
 INVITATION = "Einladung"

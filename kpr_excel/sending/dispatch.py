@@ -18,16 +18,16 @@ from pathlib import Path
 
 import jinja2
 
-from . import schema
-from .book.edits import Edits, SetCells, UpsertRows
-from .errors import KprError
-from .ics import ics_file_name, session_ics
-from .mail.base import Transport, TransportError
-from .model import Model
-from .plan import INVITATION, ROLE_GUEST, Delivery, Plan
-from .rules.confidentiality import confidentiality_notice_required
-from .sessions import session_title, time_span
-from .values import german_date, german_date_long
+from kpr_excel.domain import schema
+from kpr_excel.book.edits import Edits, SetCells, UpsertRows
+from kpr_excel.domain.errors import KprError
+from kpr_excel.sending.calendar import ics_file_name, session_ics
+from kpr_excel.mail.base import Transport, TransportError
+from kpr_excel.domain.model import Model
+from kpr_excel.sending.plan import INVITATION, ROLE_GUEST, Delivery, Plan
+from kpr_excel.rules.confidentiality import confidentiality_notice_required
+from kpr_excel.domain.naming import session_title, time_span
+from kpr_excel.domain.values import german_date, german_date_long
 
 STATE_PLANNED = "geplant"
 STATE_SENT = "gesendet"
@@ -35,7 +35,7 @@ STATE_DRAFT = "Entwurf"
 STATE_FAILED = "fehlgeschlagen"
 DONE_STATES = (STATE_SENT, STATE_DRAFT)
 
-TEXTS_DIR = Path(__file__).parent / "mail" / "texts"
+TEXTS_DIR = Path(__file__).resolve().parent.parent / "mail" / "texts"
 # An office copy of a mail text in this folder beside the workbook wins over the default.
 OFFICE_TEXTS_DIR = "Vorlagen"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from . import schema
-from .book.edits import Edits, ReplaceSheet
-from .findings import Finding, Severity
+from kpr_excel.domain import schema
+from kpr_excel.book.edits import Edits, ReplaceSheet
+from kpr_excel.domain.findings import Finding, Severity
 
 HEADINGS = {Severity.FEHLER: "Fehler", Severity.WARNUNG: "Warnungen", Severity.HINWEIS: "Hinweise"}
 

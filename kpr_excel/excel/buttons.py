@@ -1,16 +1,16 @@
 """What the buttons of the KPR ribbon tab call.
 
 Each button of the add-in (workbook/addin/KPR.bas) runs xlwings' ``RunPython`` with
-``import kpr_excel.buttons as b; b.<function>()``, which starts a fresh Python process for
+``import kpr_excel.excel.buttons as b; b.<function>()``, which starts a fresh Python process for
 every click. So this module imports nothing but the standard library at module level:
-xlwings and the action code (``kpr_excel.excel_actions``, which reads the workbook and may
+xlwings and the action code (``kpr_excel.excel.actions``, which reads the workbook and may
 pull in Word, mail and plotting libraries) are imported inside the call, when a button
 needs them. ``tests/test_addin.py`` holds that line.
 
 Every function takes no arguments, works on the workbook the user has open
 (``xlwings.Book.caller()``), shows progress in Excel's status bar and reports any failure
 as a German message box, never as a Python traceback. An action of
-``kpr_excel.excel_actions`` is called as ``action(book)``; if it returns a non-empty string,
+``kpr_excel.excel.actions`` is called as ``action(book)``; if it returns a non-empty string,
 that text is shown in a message box as the outcome.
 
 The function names are a contract with KPR.bas: renaming one breaks a button, which
@@ -22,6 +22,8 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+
+from kpr_excel.excel.ui import TITLE, alert, fallback_message, status
 
 # typing and pathlib cost more than the rest of this module together (about 9 ms of a cold
 # start): they are imported for type checkers only, and pathlib inside the functions.
@@ -42,8 +44,9 @@ __all__ = (
     "hilfe",
 )
 
-TITLE = "KPR"
-ACTIONS_MODULE = "kpr_excel.excel_actions"
+#: Imported by name when a button runs, so that a click loads only what its action needs.
+ACTIONS_MODULE = "kpr_excel.excel.actions"
+
 
 #: Where the traceback of an unexpected error goes, for whoever supports the office.
 #: Beside %USERPROFILE%\.kpr\kpr.conf, where xlwings finds the interpreter.
@@ -51,7 +54,7 @@ ERROR_LOG = os.path.join(os.path.expanduser("~"), ".kpr", "fehler.log")
 _ERROR_LOG_LIMIT = 1_000_000  # bytes; a longer log starts afresh
 
 #: The manual for the IT, in a source checkout or an editable install.
-DOCS_PAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "windows.md")
+DOCS_PAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "docs", "windows.md")
 
 
 def regeln_pruefen() -> None:
@@ -112,7 +115,7 @@ def _caller_book() -> Any:
 
 
 def _action(name: str) -> Callable[[Any], Any]:
-    """The action of the same name in kpr_excel.excel_actions, imported when it runs."""
+    """The action of the same name in kpr_excel.excel.actions, imported when it runs."""
 
     def call(book: Any) -> Any:
         actions = importlib.import_module(ACTIONS_MODULE)
@@ -128,7 +131,7 @@ def _run(label: str, body: Callable[[Any], Any]) -> None:
         book = _caller_book()
     except Exception as exc:  # no workbook to talk to: Windows' own message box must do
         _log_error(label, exc)
-        _fallback_message(
+        fallback_message(
             f"»{label}« konnte die geöffnete Arbeitsmappe nicht erreichen.\n\n"
             f"{_exception_text(exc)}\n\n{_log_hint()}"
         )
@@ -178,8 +181,8 @@ def describe_error(label: str, exc: BaseException) -> str:
 
 
 def _is_kpr_error(exc: BaseException) -> bool:
-    # kpr_excel.errors is light, but only needed on this path.
-    from kpr_excel.errors import KprError
+    # kpr_excel.domain.errors is light, but only needed on this path.
+    from kpr_excel.domain.errors import KprError
 
     return isinstance(exc, KprError)
 
@@ -210,41 +213,6 @@ def _log_error(label: str, exc: BaseException) -> None:
             log.write(f"--- {stamp} {label} (Python {sys.version.split()[0]}, {sys.executable})\n{trace}\n")
     except OSError:
         pass
-
-
-def status(app: Any, text: str | bool) -> None:
-    """Set Excel's status bar (False hands it back to Excel); cosmetic, so never fatal."""
-    try:
-        app.status_bar = text
-    except Exception:
-        pass
-
-
-def alert(app: Any, text: str, *, mode: str, buttons: str = "ok") -> str | None:
-    """A message box over Excel; falls back to Windows' own if Excel cannot show one.
-
-    `buttons` "yes_no" asks a question: the answer is "yes" or "no" (None where no box could
-    be shown, which callers treat as "no"). Actions use this for their questions too.
-    """
-    try:
-        return app.alert(text, title=TITLE, buttons=buttons, mode=mode)
-    except Exception:
-        _fallback_message(text)
-        return None
-
-
-def _fallback_message(text: str) -> None:
-    """A message box without Excel (Windows), else the text on stderr."""
-    if sys.platform == "win32":
-        try:
-            import ctypes
-
-            MB_ICONWARNING, MB_TOPMOST = 0x30, 0x40000
-            ctypes.windll.user32.MessageBoxW(None, text, TITLE, MB_ICONWARNING | MB_TOPMOST)
-            return
-        except Exception:
-            pass
-    print(text, file=sys.stderr)
 
 
 # --------------------------------------------------------------------------------------
