@@ -2,7 +2,8 @@
 
 A click on a ribbon button starts a fresh Python process:
 
-    python -B -c "import xlwings.utils; xlwings.utils.prepare_sys_path(...); import kpr_excel.excel.buttons as b; b.hilfe()"
+    python -B -c "import xlwings.utils; xlwings.utils.prepare_sys_path(...);
+                  import kpr_excel.excel.buttons as b; b.hilfe()"
 
 so everything the buttons module imports is paid on every click, before any work. Each
 row below runs its imports in a fresh process with ``-B -X importtime`` (as xlwings starts

@@ -17,10 +17,9 @@ import time
 from datetime import date
 from pathlib import Path
 
-from kpr_excel import documents
 from kpr_excel.app import jobs
 from kpr_excel.book.demo import demo_data
-from kpr_excel.documents import context
+from kpr_excel.documents import context, produce
 from kpr_excel.documents.produce import EINLADUNG, NIEDERSCHRIFT, demo_choice, yearly_report_bytes
 from kpr_excel.documents.render import render_docx
 
@@ -45,11 +44,11 @@ def main() -> None:
         workbook = Path(temp) / "KPR-Demo.xlsx"
         jobs.new_workbook(workbook, data=demo_data(STICHTAG))
         started = time.perf_counter()
-        model, _ = documents.load_workbook(workbook)
+        model, _ = produce.load_workbook(workbook)
         print(f"load demo workbook: {(time.perf_counter() - started) * 1000:.0f} ms")
         choice = demo_choice(model, STICHTAG)
-        einladung = documents.template_path(EINLADUNG)
-        niederschrift = documents.template_path(NIEDERSCHRIFT)
+        einladung = produce.template_path(EINLADUNG)
+        niederschrift = produce.template_path(NIEDERSCHRIFT)
         cases = {
             f"invitation {choice.next_session.id}": lambda: render_docx(
                 einladung, context.invitation_context(model, choice.next_session, today=STICHTAG)),
@@ -65,7 +64,7 @@ def main() -> None:
         if "--pdf" in sys.argv:
             from kpr_excel.documents.office import convert
 
-            paths = documents.write_demo_documents(workbook, model, STICHTAG, say=lambda line: None)
+            paths = produce.write_demo_documents(workbook, model, STICHTAG, say=lambda line: None)
             started = time.perf_counter()
             convert(paths, "pdf", Path(temp) / "pdf")
             print(f"PDF of {len(paths)} documents in one soffice call: {time.perf_counter() - started:.2f} s")

@@ -38,7 +38,7 @@ def main() -> None:
                                        ("realistic (40 KB + 120 KB)", 40_000, 120_000)):
         messages = planned(docx_size, pdf_size)
         timings = []
-        for run in range(RUNS):
+        for _run in range(RUNS):
             with tempfile.TemporaryDirectory() as temp:
                 settings = TransportSettings(kind="outbox", outbox_dir=Path(temp) / "Postausgang")
                 started = time.perf_counter()

@@ -17,15 +17,16 @@ import random
 import subprocess
 import sys
 import time
-from datetime import date, time as clock, timedelta
+from datetime import date, timedelta
+from datetime import time as clock
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from kpr_excel.book.demo import FRAKTIONEN, demo_data  # noqa: E402
 from kpr_excel.book.generate import build_workbook, composition_rows, settings_rows  # noqa: E402
 from kpr_excel.domain.deadlines import last_working_day  # noqa: E402
-from kpr_excel.book.demo import FRAKTIONEN, demo_data  # noqa: E402
 
 STICHTAG = date(2026, 11, 18)
 FIRST_YEAR = STICHTAG.year - 9

@@ -305,7 +305,7 @@ def _logical_lines(code: str) -> Iterable[tuple[int, str]]:
         if line.rstrip().endswith(" _"):
             pending.append(line.rstrip()[:-1])
             continue
-        text = " ".join(pending + [line])
+        text = " ".join([*pending, line])
         pending = []
         stripped = text.strip()
         if stripped.startswith("'") or stripped.lower().startswith("rem "):
@@ -456,7 +456,7 @@ def check_python_command(command: str) -> tuple[list[tuple[bool, str]], set[str]
     try:
         tree = ast.parse(command, mode="exec")
     except SyntaxError as exc:
-        return problems + [(False, f"RunPython-Text {command!r} ist kein gültiges Python: {exc.msg}.")], set()
+        return [*problems, (False, f"RunPython-Text {command!r} ist kein gültiges Python: {exc.msg}.")], set()
     bindings: dict[str, object] = {}
     calls: list[ast.Call] = []
     for statement in tree.body:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kpr_excel.domain.errors import KprError
-from kpr_excel.domain.findings import Finding, Location, Severity
+from kpr_excel.domain.findings import FAMILY_ADDIN, Code, Severity
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SOURCES_DIR = REPO_ROOT / "workbook" / "addin"
@@ -73,17 +73,9 @@ class AddinError(KprError):
 # --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AddinCheck:
+def AddinCheck(code: str, symbol: str, severity: Severity, description: str) -> Code:
     """One static check of the add-in: a stable code and symbol, as the workbook rules have."""
-
-    code: str
-    symbol: str
-    severity: Severity
-    description: str
-
-    def finding(self, message: str, where: Location | None = None) -> Finding:
-        return Finding(self.code, self.severity, message, where, symbol=self.symbol)
+    return Code(code, symbol, (severity,), description, FAMILY_ADDIN)
 
 
 RIBBON_MISSING = AddinCheck("AI01", "ribbon-fehlt", Severity.FEHLER,
@@ -115,7 +107,7 @@ MODULE_MISSING = AddinCheck("AI13", "modul-fehlt", Severity.FEHLER,
 PACKAGE_DAMAGED = AddinCheck("AI14", "paket-defekt", Severity.FEHLER,
                              "pyOpenVBA findet einen Fehler im Paket oder im VBA-Projekt.")
 
-CHECKS: tuple[AddinCheck, ...] = (
+CHECKS: tuple[Code, ...] = (
     RIBBON_MISSING, RIBBON_INVALID, RIBBON_DUPLICATE_ID, CALLBACK_MISSING, CALLBACK_SIGNATURE,
     RUNPYTHON_INVALID, RUNPYTHON_TARGET, VBA_PCODE, XLWINGS_VERSION, PROJECT_SETTINGS,
     OUT_OF_DATE, BUTTON_UNUSED, MODULE_MISSING, PACKAGE_DAMAGED,
@@ -161,7 +153,7 @@ def xlwings_template() -> Path:
     spec = importlib.util.find_spec("xlwings")
     if spec is None or not spec.submodule_search_locations:
         raise AddinError("xlwings ist nicht installiert; das Add-in wird aus seiner Vorlage gebaut.")
-    template = Path(list(spec.submodule_search_locations)[0]) / TEMPLATE_NAME
+    template = Path(next(iter(spec.submodule_search_locations))) / TEMPLATE_NAME
     if not template.is_file():
         raise AddinError(f"Die Add-in-Vorlage von xlwings fehlt: {template}")
     return template

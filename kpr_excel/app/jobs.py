@@ -43,24 +43,23 @@ def demo(folder: Path, stichtag: date, say: Say = print) -> Path:
     write_edits(path, report.pruefung_edits(result.findings, stichtag))
     say("  Das Ergebnis steht auch im Blatt „Pruefung“, mit Links zu den Zellen.")
 
-    from kpr_excel.documents import write_demo_documents
-    from kpr_excel.documents.produce import demo_choice
+    from kpr_excel.documents.produce import demo_choice, write_demo_documents
 
     say("Dokumente der Demo:")
     write_demo_documents(path, result.model, stichtag, lambda line: say("  " + line))
 
+    from kpr_excel.app.send import prepare_send, report_lines, send_prepared
     from kpr_excel.book.loader import load_file
     from kpr_excel.sending.plan import INVITATION, MINUTES
-    from kpr_excel.app.send import report_lines, send_session_document
 
     choice = demo_choice(result.model, stichtag)
     say("Versand in den Postausgang (E-Mail-Dateien, die Outlook öffnet):")
     for session, document in ((choice.next_session, INVITATION), (choice.last_held, MINUTES)):
         if session is None:
             continue
-        outcome = send_session_document(
-            path, load_file(path), session.id, document, stichtag=stichtag, channel="outbox",
-            write_log=lambda edits: write_edits(path, edits, side_file_allowed=False))
+        prepared = prepare_send(path, load_file(path), session.id, document, stichtag=stichtag)
+        outcome = send_prepared(prepared, stichtag=stichtag, channel="outbox",
+                                write_log=lambda edits: write_edits(path, edits, side_file_allowed=False))
         for line in report_lines(outcome):
             say("  " + line)
     say(f"Fertig. Die Mappe {path} in Excel öffnen; Dokumente und Postausgang liegen in {path.parent / 'Ausgabe'}.")

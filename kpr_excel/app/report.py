@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from kpr_excel.domain import schema
 from kpr_excel.book.edits import Edits, ReplaceSheet
+from kpr_excel.domain import schema
 from kpr_excel.domain.findings import Finding, Severity
 
 HEADINGS = {Severity.FEHLER: "Fehler", Severity.WARNUNG: "Warnungen", Severity.HINWEIS: "Hinweise"}

@@ -13,14 +13,21 @@ from datetime import date
 from pathlib import Path
 
 from kpr_excel.app import check
-from kpr_excel.sending import plan as planning
-from kpr_excel.sending.dispatch import DocumentProvider, LogWriter, Progress, SendReport, send_plan
-from kpr_excel.domain.errors import KprError
 from kpr_excel.book.loader import LoadResult
-from kpr_excel.mail.transports import TransportSettings, kind_of, make_transport
+from kpr_excel.documents.kinds import SENT_BY_MAIL
+from kpr_excel.domain.errors import KprError
 from kpr_excel.domain.model import Model, Session, Settings
-from kpr_excel.sending.plan import INVITATION, MINUTES, Delivery, Plan
 from kpr_excel.domain.values import german_date_long
+from kpr_excel.mail.transports import TransportSettings, kind_of, make_transport
+from kpr_excel.sending import plan as planning
+from kpr_excel.sending.dispatch import (
+    DocumentProvider,
+    LogWriter,
+    Progress,
+    SendReport,
+    send_plan,
+)
+from kpr_excel.sending.plan import INVITATION, MINUTES, Delivery, Plan
 
 OUTBOX_FOLDER = "Postausgang"
 
@@ -28,7 +35,7 @@ OUTBOX_FOLDER = "Postausgang"
 def transport_settings(settings: Settings, workbook: Path, *, channel: str | None = None,
                        draft: bool = False) -> TransportSettings:
     """How to send, from the Einstellungen sheet; `channel` overrides Versandkanal."""
-    from kpr_excel.documents import output_dir
+    from kpr_excel.documents.output import output_dir
     from kpr_excel.domain.model import Model
 
     kind = kind_of(channel or settings.transport).name
@@ -77,7 +84,7 @@ class SessionDocuments:
     today: date
 
     def __post_init__(self) -> None:
-        from kpr_excel.documents import output_dir
+        from kpr_excel.documents.output import output_dir
 
         self.folder = output_dir(self.workbook, self.model)
         self._made = False
@@ -96,9 +103,8 @@ class SessionDocuments:
         Rewriting one that is there would put a fresh `_v2` beside a file the office edited,
         which the next run would send as a new version.
         """
-        from kpr_excel.documents import write_minutes
         from kpr_excel.documents.output import place
-        from kpr_excel.documents.produce import invitation_files
+        from kpr_excel.documents.produce import invitation_files, write_minutes
 
         if self.document == INVITATION:
             files, _ = invitation_files(self.model, self.session, today=self.today, workbook=self.workbook)
@@ -137,25 +143,34 @@ class SessionDocuments:
         return [path]
 
 
-def send_session_document(
+@dataclass(frozen=True)
+class Prepared:
+    """A send that is planned and may go out: the plan, the model and the documents it sends."""
+
+    workbook: Path
+    model: Model
+    plan: Plan
+    documents: DocumentProvider
+
+
+def prepare_send(
     workbook: Path,
     loaded: LoadResult,
     session_id: str,
     document: str,
     *,
-    write_log: LogWriter,
     stichtag: date,
-    channel: str | None = None,
-    draft: bool = False,
-    dry_run: bool = False,
-    password: str | None = None,
-    progress: Progress | None = None,
     documents: DocumentProvider | None = None,
-) -> SendReport | Plan:
-    """Send `document` (Einladung or Niederschrift) of a session; with `dry_run` only the plan."""
-    from kpr_excel.documents import find_session
+) -> Prepared:
+    """Check the workbook and plan the send of `document` (Einladung or Niederschrift) of a session.
 
-    if document not in (INVITATION, MINUTES):
+    Raises KprError (German) where the send cannot be planned at all: an unusable workbook,
+    a cancelled session, minutes before the session. A plan blocked by findings is returned;
+    `plan_lines` shows it, `send_prepared` refuses it.
+    """
+    from kpr_excel.documents.produce import find_session
+
+    if document not in SENT_BY_MAIL:
         raise KprError(f"Unbekanntes Dokument „{document}“.")
     result = check.check_loaded(loaded, stichtag)
     if result.unusable:
@@ -172,17 +187,30 @@ def send_session_document(
     provider = documents or SessionDocuments(Path(workbook), model, session, document, stichtag)
     version = provider.version() if isinstance(provider, SessionDocuments) else 1
     the_plan = planning.make_plan(model, session.id, document, result.findings, version=str(version))
-    if dry_run:
-        return the_plan
+    return Prepared(Path(workbook), model, the_plan, provider)
+
+
+def send_prepared(
+    prepared: Prepared,
+    *,
+    write_log: LogWriter,
+    stichtag: date,
+    channel: str | None = None,
+    draft: bool = False,
+    password: str | None = None,
+    progress: Progress | None = None,
+) -> SendReport:
+    """Send what `prepared` plans through the channel of the settings (or `channel`), logging each message."""
+    the_plan, model, workbook = prepared.plan, prepared.model, prepared.workbook
     if the_plan.blocked:
         raise KprError(blocked_message(the_plan))
     if not model.settings.sender:
         raise KprError(f"Es ist kein gültiger Absender eingetragen ({model.settings.location('sender')}, "
                        "„Absender (E-Mail)“); ohne ihn wird nichts versandt.")
-    transport = make_transport(transport_settings(model.settings, Path(workbook), channel=channel, draft=draft),
+    transport = make_transport(transport_settings(model.settings, workbook, channel=channel, draft=draft),
                                password)
-    return send_plan(the_plan, model, transport, provider, write_log,
-                     workbook_dir=Path(workbook).resolve().parent, today=stichtag, progress=progress)
+    return send_plan(the_plan, model, transport, prepared.documents, write_log,
+                     workbook_dir=workbook.resolve().parent, today=stichtag, progress=progress)
 
 
 def blocked_message(the_plan: Plan) -> str:

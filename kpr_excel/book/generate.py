@@ -60,7 +60,7 @@ def composition_rows() -> list[dict]:
 def settings_rows(overrides: Mapping[str, object] | None = None) -> list[dict]:
     overrides = overrides or {}
     return [
-        dict(key=s.label, value=overrides.get(s.key, s.default), paragraph=s.paragraph,
+        dict(key=s.label, value=overrides.get(s.key, s.initial), paragraph=s.paragraph,
              description=s.description)
         for s in schema.SETTINGS
     ]

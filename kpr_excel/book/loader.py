@@ -7,25 +7,32 @@ Stage order (beancount's loader): parse each sheet, then check ids and reference
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import typing
+from dataclasses import dataclass
 from pathlib import Path
 
 from kpr_excel.book.layout import Book, SheetRows, find_header, find_sheet, norm
 from kpr_excel.book.reader import read_book
 from kpr_excel.domain import model, schema, values
-from kpr_excel.domain.findings import Finding, Location, Severity
+from kpr_excel.domain.findings import FAMILY_DATA, Code, Finding, Location, Severity
 
-# The checks of the workbook itself (RULES.md, "Data checks"): code, symbol, description.
-DATA_CHECKS = (
-    ("DATA-1", "pflichtfeld-leer", "Eine Pflichtzelle ist leer; die Zeile wird nicht berücksichtigt."),
-    ("DATA-2", "falscher-typ", "Ein Wert hat den falschen Typ: kein Datum, keine Uhrzeit, weder ja noch nein, "
-                               "keine gültige E-Mail-Adresse oder kein Wert aus der Auswahlliste."),
-    ("DATA-3", "doppelte-id", "Eine ID kommt doppelt vor; die spätere Zeile wird nicht berücksichtigt."),
-    ("DATA-4", "unbekannte-id", "Ein Verweis nennt eine ID, die es im genannten Blatt nicht gibt."),
-    ("DATA-5", "aufbau-unbekannt", "Ein Tabellenblatt oder eine Spalte fehlt oder ist umbenannt; fehlt ein "
-                                   "Pflichtblatt, ist die Mappe nicht verwendbar."),
+# The checks of the workbook itself (RULES.md, "Data checks").
+_F, _H = Severity.FEHLER, Severity.HINWEIS
+DATA_CODES: tuple[Code, ...] = (
+    Code("DATA-1", "pflichtfeld-leer", (_F, _H),
+         "Eine Pflichtzelle ist leer; die Zeile wird nicht berücksichtigt.", FAMILY_DATA),
+    Code("DATA-2", "falscher-typ", (_F, _H),
+         "Ein Wert hat den falschen Typ: kein Datum, keine Uhrzeit, weder ja noch nein, keine gültige "
+         "E-Mail-Adresse oder kein Wert aus der Auswahlliste.", FAMILY_DATA),
+    Code("DATA-3", "doppelte-id", (_F, _H),
+         "Eine ID kommt doppelt vor; die spätere Zeile wird nicht berücksichtigt.", FAMILY_DATA),
+    Code("DATA-4", "unbekannte-id", (_F, _H),
+         "Ein Verweis nennt eine ID, die es im genannten Blatt nicht gibt.", FAMILY_DATA),
+    Code("DATA-5", "aufbau-unbekannt", (_F, _H),
+         "Ein Tabellenblatt oder eine Spalte fehlt oder ist umbenannt; fehlt ein Pflichtblatt, ist die Mappe "
+         "nicht verwendbar.", FAMILY_DATA),
 )
-DATA_SYMBOLS = {code: symbol for code, symbol, _ in DATA_CHECKS}
+DATA_SYMBOLS = {c.code: c.symbol for c in DATA_CODES}
 # References reported by a rule of procedure rather than as DATA-4 (GO-2.4 owns deputies).
 _REFS_LEFT_TO_RULES = {("Mitglieder", "deputy_of")}
 
@@ -39,30 +46,17 @@ _PARSERS = {
     schema.Kind.DATETIME: values.parse_datetime,
 }
 
-_MODEL_CLASSES = {
-    schema.MITGLIEDER.name: model.Person,
-    schema.SOLLBESETZUNG.name: model.Seat,
-    schema.FRAKTIONEN.name: model.Fraktion,
-    schema.SITZUNGEN.name: model.Session,
-    schema.TAGESORDNUNG.name: model.AgendaItem,
-    schema.ANWESENHEIT_SHEET.name: model.Attendance,
-    schema.BESCHLUESSE.name: model.Decision,
-    schema.ARBEITSGRUPPEN.name: model.WorkingGroup,
-    schema.PROJEKTE.name: model.Project,
-    schema.VERSAND.name: model.SendLogEntry,
-}
-_MODEL_ATTRS = {
-    schema.MITGLIEDER.name: "persons",
-    schema.SOLLBESETZUNG.name: "seats",
-    schema.FRAKTIONEN.name: "fraktionen",
-    schema.SITZUNGEN.name: "sessions",
-    schema.TAGESORDNUNG.name: "agenda",
-    schema.ANWESENHEIT_SHEET.name: "attendance",
-    schema.BESCHLUESSE.name: "decisions",
-    schema.ARBEITSGRUPPEN.name: "working_groups",
-    schema.PROJEKTE.name: "projects",
-    schema.VERSAND.name: "send_log",
-}
+
+
+def record_class(sheet: schema.Sheet) -> type | None:
+    """The model class one row of `sheet` becomes: the element type of its `Model` field."""
+    if sheet.records is None:
+        return None
+    hints = typing.get_type_hints(model.Model)
+    return typing.get_args(hints[sheet.records])[0]
+
+
+_RECORD_CLASSES = {sheet.name: record_class(sheet) for sheet in schema.SHEETS if sheet.records}
 
 
 @dataclass(frozen=True)
@@ -109,7 +103,7 @@ def load_book(book: Book) -> LoadResult:
         findings.extend(sheet_findings)
         unusable = unusable or (broken and sheet.required)
     settings = _settings(loaded.pop(schema.EINSTELLUNGEN.name, []), findings)
-    parts = {_MODEL_ATTRS[name]: tuple(objs) for name, objs in loaded.items()}
+    parts = {schema.SHEETS_BY_NAME[name].records: tuple(objs) for name, objs in loaded.items()}
     result = model.Model(**parts, settings=settings)
     findings.extend(_check_references(result, present))
     return LoadResult(result, tuple(findings), unusable)
@@ -143,8 +137,7 @@ def _load_sheet(rows: SheetRows, sheet: schema.Sheet):
 
     letters = tuple((key, schema.column_letter(index + 1)) for key, index in positions.items())
     letter_of = dict(letters)
-    cls = _MODEL_CLASSES.get(sheet.name)
-    accepted = {f.name for f in fields(cls)} if cls else None
+    cls = _RECORD_CLASSES.get(sheet.name)
     columns = [c for c in sheet.columns if c.key in positions and c.kind is not schema.Kind.FORMULA]
     unique = [c for c in columns if c.unique]
     seen: dict[str, dict[str, int]] = {c.key: {} for c in unique}
@@ -192,7 +185,7 @@ def _load_sheet(rows: SheetRows, sheet: schema.Sheet):
             if cls is None:
                 objects.append((src, parsed))
             else:
-                objects.append(cls(src=src, **{k: v for k, v in parsed.items() if k in accepted}))
+                objects.append(cls(src=src, **parsed))
     return objects, findings, False, ids
 
 
@@ -237,17 +230,15 @@ def _settings(rows, findings: list[Finding]) -> model.Settings:
             parser = _PARSERS.get(setting.kind)
             given[setting.key] = parser(raw) if parser else values.clean_text(raw)
         except ValueError as exc:
-            # Name the value that applies instead: the model's default, which for the sender
-            # and the office's address is empty, not the example the generator writes.
-            fallback = getattr(_DEFAULT_SETTINGS, setting.key)
+            # Name the value that applies instead: the default, which for the sender and the
+            # office's address is empty, not the example a new workbook shows.
+            fallback = setting.default
             instead = f"es gilt der Standardwert {fallback}" if fallback != "" else "sie bleibt leer"
             findings.append(data_finding(
                 "DATA-2", f"Einstellung „{setting.label}“: {exc}; {instead}.",
                 Location(schema.EINSTELLUNGEN.name, src.row, "B")))
     return model.Settings(**given, rows=tuple(positions))
 
-
-_DEFAULT_SETTINGS = model.Settings()
 
 
 def _check_references(result: model.Model, present: dict[str, set[str]]) -> list[Finding]:
@@ -258,7 +249,7 @@ def _check_references(result: model.Model, present: dict[str, set[str]]) -> list
     """
     findings = []
     for sheet in schema.SHEETS:
-        attr = _MODEL_ATTRS.get(sheet.name)
+        attr = sheet.records
         if attr is None:
             continue
         for column in sheet.columns:

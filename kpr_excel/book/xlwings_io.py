@@ -223,7 +223,7 @@ class _Sheet:
                 xlsheet.range((head + 1, col), (last, col)).number_format = number_format
         if title:
             xlsheet.range((1, 1)).font.bold = True
-        return cls(xlsheet, schema_sheet, {n: values for n, values in enumerate(block, start=1)})
+        return cls(xlsheet, schema_sheet, dict(enumerate(block, start=1)))
 
     def header(self) -> tuple[int, dict[str, int]]:
         """The header row and where each column is (attribute -> 1-based column)."""

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import typer
 
-from kpr_excel.domain.findings import Finding
 from kpr_excel.cli.common import console, exit_code, guarded, print_findings
+from kpr_excel.domain.findings import Finding
 
 addin_app = typer.Typer(
     name="addin",

@@ -11,8 +11,15 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
+from kpr_excel.cli.common import (
+    console,
+    err_console,
+    exit_code,
+    guarded,
+    print_findings,
+    stichtag_option,
+)
 from kpr_excel.domain.findings import Severity
-from kpr_excel.cli.common import console, err_console, exit_code, guarded, print_findings, stichtag_option
 
 einladung_app = typer.Typer(help="Einladungen zu Sitzungen (§ 7).", no_args_is_help=True)
 niederschrift_app = typer.Typer(help="Niederschriften von Sitzungen (§ 7).", no_args_is_help=True)
@@ -30,10 +37,10 @@ DATUM = typer.Option(None, "--datum", help="Datum im Dokument TT.MM.JJJJ (Standa
 
 
 def _documents():
-    """The documents package, imported on use: it brings docx and jinja2, which a start need not pay."""
-    from kpr_excel import documents
+    """The document jobs, imported on use: they bring docx and jinja2, which a start need not pay."""
+    from kpr_excel.documents import produce
 
-    return documents
+    return produce
 
 
 def register(app: typer.Typer) -> None:
@@ -118,7 +125,9 @@ def vorlagen_pruefen(
 
     Exit-Code 0: in Ordnung; 1: Fehler gefunden.
     """
-    findings = _documents().check_templates(ordner)
+    from kpr_excel.documents.checks import check_templates
+
+    findings = check_templates(ordner)
     if findings:
         print_findings(findings)
     if not exit_code(findings):

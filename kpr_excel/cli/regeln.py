@@ -9,9 +9,9 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
+from kpr_excel.cli.common import STICHTAG, console, guarded, print_findings, say
 from kpr_excel.domain.deadlines import Deadline
 from kpr_excel.domain.values import WEEKDAYS, german_date
-from kpr_excel.cli.common import STICHTAG, console, guarded, print_findings, say
 
 
 def register(app: typer.Typer) -> None:
@@ -29,8 +29,8 @@ def fristen(
 
     Exit-Code 0: nichts überfällig; 1: eine Frist ist überfällig; 2: Datei nicht verwendbar.
     """
-    from kpr_excel.domain.deadlines import open_deadlines
     from kpr_excel.book.loader import load_file
+    from kpr_excel.domain.deadlines import open_deadlines
 
     loaded = load_file(datei)
     if loaded.unusable:
@@ -88,26 +88,18 @@ def _print_deadlines(deadlines, model, stichtag: date, filename: str) -> None:
 
 @guarded
 def regeln(als_json: bool = typer.Option(False, "--json", help="Ergebnis als JSON ausgeben.")):
-    """Alle Regeln der Geschäftsordnung, die geprüft werden: Code, Name, Schweregrad, Paragraph."""
-    from kpr_excel.book.loader import DATA_CHECKS
-    from kpr_excel.rules import RULES
+    """Alle Prüfungen mit Code, Name, Schweregrad und Paragraph: Geschäftsordnung, Mappe, Vorlagen, Add-in."""
+    from kpr_excel.app.codes import CODES
 
     if als_json:
-        print(json.dumps([
-            {"code": r.code, "symbol": r.symbol, "severity": r.severity_label,
-             "severities": [s.label for s in (r.severity, r.early_severity) if s is not None],
-             "paragraph": r.paragraph, "quote": r.quote, "description": r.description}
-            for r in RULES] + [
-            {"code": code, "symbol": symbol, "severity": "Fehler", "severities": ["Fehler", "Hinweis"],
-             "paragraph": "", "quote": "", "description": description}
-            for code, symbol, description in DATA_CHECKS], ensure_ascii=False, indent=2))
+        print(json.dumps([c.as_dict() for c in CODES], ensure_ascii=False, indent=2))
         return
-    for r in RULES:
-        quote = f" „{r.quote}“" if r.quote else ""
-        console.print(f"[bold]{r.code}[/] " + escape(f"{r.symbol} ({r.severity_label}, {r.paragraph}{quote})"),
-                      soft_wrap=True)
-        console.print(f"    {r.description}", soft_wrap=True, markup=False)
-    console.print("\n[bold]Prüfungen der Mappe selbst[/] (vor den Regeln; nennen Blatt, Zeile und Spalte)")
-    for code, symbol, description in DATA_CHECKS:
-        console.print(f"[bold]{code}[/] {symbol}", soft_wrap=True)
-        console.print(f"    {description}", soft_wrap=True, markup=False)
+    family = None
+    for c in CODES:
+        if c.family != family:
+            family = c.family
+            console.print(f"\n[bold]{escape(family)}[/]" if c is not CODES[0] else f"[bold]{escape(family)}[/]")
+        where = ", ".join(part for part in (c.severity_label, c.paragraph) if part)
+        quote = f" „{c.quote}“" if c.quote else ""
+        console.print(f"[bold]{c.code}[/] " + escape(f"{c.symbol} ({where}{quote})"), soft_wrap=True)
+        console.print(f"    {c.description}", soft_wrap=True, markup=False)

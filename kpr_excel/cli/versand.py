@@ -6,9 +6,9 @@ from pathlib import Path
 
 import typer
 
-from kpr_excel.sending.plan import INVITATION, MINUTES
 from kpr_excel.cli.common import STICHTAG, console, guarded, say
 from kpr_excel.cli.dokumente import DATEI, SITZUNG, einladung_app, niederschrift_app
+from kpr_excel.sending.plan import INVITATION, MINUTES
 
 KANAL = typer.Option(None, "--kanal", help="outbox, smtp oder exchange (Standard: Einstellungen).")
 ENTWURF = typer.Option(False, "--entwurf", help="Nur als Entwurf ablegen (Exchange: Ordner Entwürfe).")
@@ -39,14 +39,18 @@ def _send(datei: Path, sitzung: str, document: str, kanal, entwurf: bool, probel
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from kpr_excel.app import send as send_job
+    from kpr_excel.book.loader import load_file
     from kpr_excel.book.reader import check_readable
     from kpr_excel.book.writer import check_writable, write_edits
-    from kpr_excel.book.loader import load_file
 
     check_readable(datei)
     if not probelauf:
         check_writable(datei)  # the send log must be writable before anything goes out
-    loaded = load_file(datei)
+    prepared = send_job.prepare_send(datei, load_file(datei), sitzung, document, stichtag=stichtag)
+    if probelauf:
+        for line in send_job.plan_lines(prepared.plan):
+            say(line)
+        raise typer.Exit(1 if prepared.plan.blocked else 0)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   console=console, transient=True) as bar:
         task = bar.add_task("Versand", total=None)
@@ -54,14 +58,9 @@ def _send(datei: Path, sitzung: str, document: str, kanal, entwurf: bool, probel
         def progress(done: int, total: int, name: str) -> None:
             bar.update(task, completed=done, total=total, description=f"Versand an {name}")
 
-        outcome = send_job.send_session_document(
-            datei, loaded, sitzung, document, stichtag=stichtag, channel=kanal, draft=entwurf,
-            dry_run=probelauf, progress=progress,
+        outcome = send_job.send_prepared(
+            prepared, stichtag=stichtag, channel=kanal, draft=entwurf, progress=progress,
             write_log=lambda edits: write_edits(datei, edits, side_file_allowed=False))
-    if probelauf:
-        for line in send_job.plan_lines(outcome):
-            say(line)
-        raise typer.Exit(1 if outcome.blocked else 0)
     for line in send_job.report_lines(outcome):
         say(line)
     raise typer.Exit(0 if outcome.complete else 1)
@@ -73,8 +72,7 @@ def anmelden(datei: Path = DATEI,
     """Das Kennwort für SMTP oder Exchange prüfen und im Kennwortspeicher des Systems ablegen."""
     from kpr_excel.app import send as send_job
     from kpr_excel.book.loader import load_file
-    from kpr_excel.mail import credentials
-    from kpr_excel.mail import transports
+    from kpr_excel.mail import credentials, transports
     from kpr_excel.mail.transports import login_name
 
     model = load_file(datei).model

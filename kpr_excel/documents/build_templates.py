@@ -5,8 +5,9 @@ Run `python -m kpr_excel.documents.build_templates` after changing this module: 
 (`templates/` at the repository root only points there). The office may edit a copy in Word
 (`kpr vorlagen anlegen`); an edited template is used as it is.
 
-The placeholders are German, because the office sees them in Word; `context.py` fills them. Jinja tags follow docxtpl: `{%p ...%}` repeats or hides a paragraph,
-`{%tr ...%}` a table row, `{%tc ...%}` a table cell.
+The placeholders are German, because the office sees them in Word; `context.py` fills them.
+Jinja tags follow docxtpl: `{%p ...%}` repeats or hides a paragraph, `{%tr ...%}` a table
+row, `{%tc ...%}` a table cell.
 """
 
 from __future__ import annotations
@@ -405,7 +406,8 @@ def build_niederschrift() -> Document:
     _tag(doc, "{%p endfor %}")
     _tag(doc, "{%p for a in top.aufgaben %}")
     paragraph = _para(doc, "Aufgabe: ", bold=True, style="List Bullet")
-    _run(paragraph, "{{ a.text }} – verantwortlich: {{ a.verantwortlich }}{% if a.faellig %}, fällig am {{ a.faellig }}{% endif %}")
+    _run(paragraph, "{{ a.text }} – verantwortlich: {{ a.verantwortlich }}"
+                    "{% if a.faellig %}, fällig am {{ a.faellig }}{% endif %}")
     _tag(doc, "{%p endfor %}")
     _tag(doc, "{%p endfor %}")
 
@@ -482,7 +484,8 @@ def build_jahresbericht() -> Document:
     _tag(doc, "{%p endfor %}")
 
     _para(doc, "4 Initiierte Projekte und Maßnahmen", style="Heading 1")
-    projects = _table(doc, (4.2, 3.8, 6.0, 2.5), grid=True, header=("Projekt", "Träger", "Beschreibung", "Stand"), size=9)
+    projects = _table(doc, (4.2, 3.8, 6.0, 2.5), grid=True, header=("Projekt", "Träger", "Beschreibung", "Stand"),
+                      size=9)
     _tag_row(projects, "{%tr for p in projekte %}")
     _row(projects, ("{{ p.titel }}", "{{ p.traeger }}", "{{ p.beschreibung }}", "{{ p.stand }}"))
     _tag_row(projects, "{%tr endfor %}")

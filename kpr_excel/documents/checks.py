@@ -10,14 +10,26 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from kpr_excel.domain import schema
 from kpr_excel.book.layout import SheetRows
-from kpr_excel.domain.findings import Finding, Severity
-from kpr_excel.domain.model import Model
 from kpr_excel.documents import context
 from kpr_excel.documents.output import TEMPLATE_DIR
-from kpr_excel.documents.produce import EINLADUNG, JAHRESBERICHT, NIEDERSCHRIFT, TEMPLATE_NAMES, demo_choice
-from kpr_excel.documents.render import TemplateProblem, attendance_chart, describe_template_error, jinja_env, render_docx
+from kpr_excel.documents.produce import (
+    EINLADUNG,
+    JAHRESBERICHT,
+    NIEDERSCHRIFT,
+    TEMPLATE_NAMES,
+    demo_choice,
+)
+from kpr_excel.documents.render import (
+    TemplateProblem,
+    attendance_chart,
+    describe_template_error,
+    jinja_env,
+    render_docx,
+)
+from kpr_excel.domain import schema
+from kpr_excel.domain.findings import FAMILY_TEMPLATES, Code, Finding, Severity
+from kpr_excel.domain.model import Model
 
 SAMPLE_DAY = date(2026, 11, 29)  # a reference date at which the demo has every kind of document
 
@@ -49,16 +61,24 @@ REQUIRED: dict[str, dict[str, str]] = {
     },
 }
 
-CODES = {
-    "VORLAGE-1": "platzhalter-unbekannt",
-    "VORLAGE-2": "platzhalter-fehlt",
-    "VORLAGE-3": "vorlage-fehlerhaft",
-    "VORLAGE-4": "vorlage-fehlt",
-}
+_F, _H = Severity.FEHLER, Severity.HINWEIS
+CODES: tuple[Code, ...] = (
+    Code("VORLAGE-1", "platzhalter-unbekannt", (_F,),
+         "Eine Vorlage nennt einen Platzhalter, den das Werkzeug nicht kennt (Tippfehler?).", FAMILY_TEMPLATES),
+    Code("VORLAGE-2", "platzhalter-fehlt", (_F,),
+         "Einer Vorlage fehlt ein Platzhalter, ohne den das Dokument unvollständig wäre.", FAMILY_TEMPLATES),
+    Code("VORLAGE-3", "vorlage-fehlerhaft", (_F,),
+         "Eine Vorlage lässt sich nicht lesen oder nicht ausfüllen (beschädigt, fehlerhafte Anweisung).",
+         FAMILY_TEMPLATES),
+    Code("VORLAGE-4", "vorlage-fehlt", (_F, _H),
+         "Der Vorlagenordner oder eine Vorlage darin fehlt; fehlt nur eine, gilt die mitgelieferte.",
+         FAMILY_TEMPLATES),
+)
+_CODES_BY_NAME = {c.code: c for c in CODES}
 
 
 def _finding(code: str, severity: Severity, message: str) -> Finding:
-    return Finding(code, severity, message, symbol=CODES[code])
+    return _CODES_BY_NAME[code].finding(message, severity=severity)
 
 
 def sample_model(stichtag: date = SAMPLE_DAY) -> Model:

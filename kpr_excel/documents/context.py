@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 from kpr_excel.domain import schema
+from kpr_excel.domain.audience import guest_items, invitees
 from kpr_excel.domain.model import AgendaItem, Decision, Model, Person, Session
-from kpr_excel.sending.plan import guest_items, invitees
 from kpr_excel.domain.naming import session_title, time_span
 from kpr_excel.domain.values import german_date, german_date_long
 
@@ -154,7 +154,7 @@ def _numbered_items(model: Model, session: Session) -> list[tuple[str, AgendaIte
     clash with the opening items the tool adds."""
     items = sorted(model.agenda_of(session.id), key=lambda i: _number_key(i.number))
     numbers = [_number_key(i.number)[0] for i in items]
-    clash = any(n < 3 for n in numbers) or len(set(i.number for i in items)) != len(items)
+    clash = any(n < 3 for n in numbers) or len({i.number for i in items}) != len(items)
     if clash:
         return [(str(index), item) for index, item in enumerate(items, start=3)]
     return [(item.number, item) for item in items]
@@ -325,7 +325,7 @@ def yearly_report_context(model: Model, year: int, *, today: date) -> dict:
     held = [s for s in kpr if s.held]
     sessions = []
     for s in kpr:
-        counts = {k: 0 for k in ("anwesend", "vertreten", "entschuldigt", "abwesend")}
+        counts = dict.fromkeys(("anwesend", "vertreten", "entschuldigt", "abwesend"), 0)
         members = [a for a in model.attendance_of(s.id) if (p := model.person(a.person)) and p.is_member]
         for row in members:
             counts[row.status] = counts.get(row.status, 0) + 1

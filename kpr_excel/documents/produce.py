@@ -12,17 +12,25 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from kpr_excel.documents import context, kinds
+from kpr_excel.documents.output import (
+    TEMPLATE_DIR,
+    TEMPLATE_FOLDER,
+    output_dir,
+    place,
+    safe_name,
+    session_file,
+)
+from kpr_excel.documents.render import attendance_chart, render_docx
 from kpr_excel.domain.errors import KprError, WorkbookUnusable
 from kpr_excel.domain.findings import Finding, Severity
 from kpr_excel.domain.model import Model, Person, Session
-from kpr_excel.documents import context
-from kpr_excel.documents.output import TEMPLATE_DIR, TEMPLATE_FOLDER, output_dir, place, safe_name, session_file
-from kpr_excel.documents.render import attendance_chart, render_docx
 
 Say = Callable[[str], None]
 
-EINLADUNG, NIEDERSCHRIFT, JAHRESBERICHT = "Einladung", "Niederschrift", "Jahresbericht"
-TEMPLATE_NAMES = (EINLADUNG, NIEDERSCHRIFT, JAHRESBERICHT)
+# The template names of the document kinds (kinds.py holds the records).
+EINLADUNG, NIEDERSCHRIFT, JAHRESBERICHT = kinds.INVITATION.template, kinds.MINUTES.template, kinds.REPORT.template
+TEMPLATE_NAMES = tuple(record.template for record in kinds.KINDS.values())
 
 
 @dataclass(frozen=True)
@@ -170,9 +178,9 @@ def write_minutes(workbook: Path, model: Model, session_id: str, *, today: date,
     session = find_session(model, session_id)
     draft = (not session.held) if draft is None else draft
     values = context.minutes_context(model, session, today=today, draft=draft)
-    name = session_file(session, f"{NIEDERSCHRIFT}_Entwurf" if draft else NIEDERSCHRIFT)
+    name = session_file(session, kinds.MINUTES.file_stem(session, draft=draft))
     placed = place(output_dir(workbook, model), name, _render(NIEDERSCHRIFT, workbook, values), overwrite=overwrite)
-    label = f"{NIEDERSCHRIFT} (Entwurf)" if draft else NIEDERSCHRIFT
+    label = kinds.MINUTES.label(draft=draft)
     notes = []
     if not draft and not session.held:
         notes.append(f"Hinweis: Die Sitzung {session.id} ist noch nicht als durchgeführt eingetragen.")

@@ -18,10 +18,11 @@ from functools import lru_cache
 
 from kpr_excel.domain import schema
 from kpr_excel.domain.model import Model, Session, Settings
+from kpr_excel.domain.schema import DocumentKind
 
 AGENDA = "TOP-Anmeldung"
-INVITATION = "Einladung"
-MINUTES = "Niederschrift"
+INVITATION = DocumentKind.INVITATION
+MINUTES = DocumentKind.MINUTES
 
 
 @lru_cache(maxsize=64)

@@ -75,6 +75,47 @@ class Finding:
         }
 
 
+@dataclass(frozen=True)
+class Code:
+    """A finding code the tool can print: stable code and symbol, severities, what it means.
+
+    Every family of checks (rules of procedure, the workbook itself, templates, the add-in)
+    declares its codes as values of this type; `app.codes.CODES` holds them all, and
+    `kpr regeln` lists that registry whole.
+    """
+
+    code: str
+    symbol: str
+    severities: tuple[Severity, ...]  # the worst first
+    description: str  # German
+    family: str  # the heading `kpr regeln` lists it under
+    paragraph: str = ""  # the paragraph of the rules of procedure it enforces
+    quote: str = ""  # the words of that paragraph
+
+    @property
+    def severity(self) -> Severity:
+        return self.severities[0]
+
+    @property
+    def severity_label(self) -> str:
+        return " / ".join(s.label for s in self.severities)
+
+    def finding(self, message: str, location: Location | None = None, severity: Severity | None = None) -> Finding:
+        return Finding(self.code, severity or self.severity, message, location, symbol=self.symbol,
+                       paragraph=self.paragraph)
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "symbol": self.symbol, "severity": self.severity_label,
+                "severities": [s.label for s in self.severities], "family": self.family,
+                "paragraph": self.paragraph, "quote": self.quote, "description": self.description}
+
+
+FAMILY_RULES = "Regeln der Geschäftsordnung"
+FAMILY_DATA = "Prüfungen der Mappe selbst"
+FAMILY_TEMPLATES = "Prüfungen der Word-Vorlagen"
+FAMILY_ADDIN = "Prüfungen des Excel-Add-ins"
+
+
 def worst(findings) -> Severity | None:
     return max((f.severity for f in findings), default=None)
 

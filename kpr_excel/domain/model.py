@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import date, datetime, time
+from functools import cached_property
 
 from kpr_excel.domain import schema
 from kpr_excel.domain.findings import Location
@@ -214,37 +214,40 @@ class SendLogEntry:
     error: str = ""
 
 
+_default = schema.setting_default
+
+
 @dataclass(frozen=True)
 class Settings:
     """Parameters from the Einstellungen sheet, defaults from `schema.SETTINGS`."""
 
-    agenda_days: int = 21
-    invitation_days: int = 14
-    minutes_days: int = 14
-    lookahead_days: int = 7
-    sessions_per_year: int = 4
-    wg_grace_months: int = 3
-    report_due: str = "31.03."
-    reply_days: int = 7
-    deputy_mode: str = "in Kopie"
-    city: str = "Landeshauptstadt Dresden"
-    council: str = "Kommunaler Präventionsrat"
-    office_name: str = "Geschäftsstelle KPR"
-    office_address: str = ""
-    office_phone: str = ""
-    sender: str = ""
-    reply_to: str = ""
-    output_dir: str = "Ausgabe"
-    transport: str = "outbox"
-    smtp_host: str = ""
-    smtp_port: int = 587
-    smtp_user: str = ""
-    ews_url: str = ""
-    mailbox: str = ""
-    exchange_user: str = ""
-    exchange_auth: str = "NTLM"
-    chunk_size: int = 10
-    ca_bundle: str = ""
+    agenda_days: int = _default("agenda_days")
+    invitation_days: int = _default("invitation_days")
+    minutes_days: int = _default("minutes_days")
+    lookahead_days: int = _default("lookahead_days")
+    sessions_per_year: int = _default("sessions_per_year")
+    wg_grace_months: int = _default("wg_grace_months")
+    report_due: str = _default("report_due")
+    reply_days: int = _default("reply_days")
+    deputy_mode: str = _default("deputy_mode")
+    city: str = _default("city")
+    council: str = _default("council")
+    office_name: str = _default("office_name")
+    office_address: str = _default("office_address")
+    office_phone: str = _default("office_phone")
+    sender: str = _default("sender")
+    reply_to: str = _default("reply_to")
+    output_dir: str = _default("output_dir")
+    transport: str = _default("transport")
+    smtp_host: str = _default("smtp_host")
+    smtp_port: int = _default("smtp_port")
+    smtp_user: str = _default("smtp_user")
+    ews_url: str = _default("ews_url")
+    mailbox: str = _default("mailbox")
+    exchange_user: str = _default("exchange_user")
+    exchange_auth: str = _default("exchange_auth")
+    chunk_size: int = _default("chunk_size")
+    ca_bundle: str = _default("ca_bundle")
     # Where each setting stands in the sheet, for findings about it.
     rows: tuple[tuple[str, int], ...] = field(default=(), compare=False)
 
@@ -301,3 +304,34 @@ class Model:
     @cached_property
     def _sessions_by_id(self) -> dict[str, Session]:
         return {s.id: s for s in self.sessions}
+
+
+def record_problems(sheets: tuple[schema.Sheet, ...] = schema.SHEETS) -> list[str]:
+    """Where the schema and the model disagree: a column that fills no field, a field no column fills.
+
+    The schema declares each sheet's columns and the `Model` field its rows fill; the loader
+    derives everything else from that. This check (run by the tests) keeps the two honest, so
+    that a column added to the schema alone cannot be read and silently thrown away.
+    """
+    import typing
+    from dataclasses import fields
+
+    hints = typing.get_type_hints(Model)
+    problems: list[str] = []
+    filled: dict[str, str] = {}
+    for sheet in sheets:
+        if sheet.records is None:
+            continue
+        if sheet.records not in hints:
+            problems.append(f"{sheet.name}: Model has no field {sheet.records!r}")
+            continue
+        if sheet.records in filled:
+            problems.append(f"{sheet.name}: Model.{sheet.records} is filled by {filled[sheet.records]} already")
+        filled[sheet.records] = sheet.name
+        record = typing.get_args(hints[sheet.records])[0]
+        names = {f.name for f in fields(record)} - {"src"}
+        keys = {c.key for c in sheet.columns if c.kind is not schema.Kind.FORMULA}
+        problems += [f"{sheet.name}: column {k!r} fills no field of {record.__name__}" for k in sorted(keys - names)]
+        problems += [f"{sheet.name}: field {record.__name__}.{n} has no column" for n in sorted(names - keys)]
+    problems += [f"Model.{name} is filled by no sheet" for name in hints if name not in filled and name != "settings"]
+    return problems

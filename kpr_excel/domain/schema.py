@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Any
 
 
 class Kind(enum.Enum):
@@ -41,6 +42,9 @@ class Sheet:
     name: str
     columns: tuple[Column, ...]
     table: str  # Excel table name
+    # The field of `model.Model` this sheet's rows fill (one record per row); the record class
+    # is that field's element type, and each column's `key` is a field of the record.
+    records: str | None = None
     tool_owned: bool = False  # written by the tool, not read by the loader
     required: bool = True  # a workbook without it cannot be used
     description: str = ""
@@ -68,28 +72,96 @@ def column_letter(number: int) -> str:
     return letters
 
 
-GREMIUM_KPR = "KPR"
-GREMIUM_JF = "Jour fixe"
-GREMIUM_AG = "Arbeitsgruppe"
-GREMIEN = (GREMIUM_KPR, GREMIUM_JF, GREMIUM_AG)
+class Word(str, enum.Enum):
+    """A word the workbook or the tool uses (a dropdown value, a document's name).
 
-KATEGORIE_MITGLIED = "Mitglied"
-KATEGORIE_VERTRETUNG = "Vertretung"
-KATEGORIE_GAST = "Gast"
-KATEGORIEN = (KATEGORIE_MITGLIED, KATEGORIE_VERTRETUNG, KATEGORIE_GAST)
+    It compares equal to its German text and prints as it, so a value the loader read
+    (a plain str) and a member of the enum can be compared directly.
+    """
 
-STATUS_GEPLANT = "geplant"
-STATUS_EINGELADEN = "eingeladen"
-STATUS_DURCHGEFUEHRT = "durchgeführt"
-STATUS_ABGESAGT = "abgesagt"
-SITZUNG_STATUS = (STATUS_GEPLANT, STATUS_EINGELADEN, STATUS_DURCHGEFUEHRT, STATUS_ABGESAGT)
+    def __str__(self) -> str:
+        return str(self.value)
 
-ANWESENHEIT = ("anwesend", "vertreten", "entschuldigt", "abwesend")
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+def words(kind: type[Word]) -> tuple[str, ...]:
+    """The German texts of an enum of words, for dropdowns and messages."""
+    return tuple(str(member.value) for member in kind)
+
+
+class Gremium(Word):
+    KPR = "KPR"
+    JOUR_FIXE = "Jour fixe"
+    ARBEITSGRUPPE = "Arbeitsgruppe"
+
+
+class Kategorie(Word):
+    MITGLIED = "Mitglied"
+    VERTRETUNG = "Vertretung"
+    GAST = "Gast"
+
+
+class SessionStatus(Word):
+    GEPLANT = "geplant"
+    EINGELADEN = "eingeladen"
+    DURCHGEFUEHRT = "durchgeführt"
+    ABGESAGT = "abgesagt"
+
+
+class Presence(Word):
+    ANWESEND = "anwesend"
+    VERTRETEN = "vertreten"
+    ENTSCHULDIGT = "entschuldigt"
+    ABWESEND = "abwesend"
+
+
+class SendState(Word):
+    GEPLANT = "geplant"
+    GESENDET = "gesendet"
+    ENTWURF = "Entwurf"
+    FEHLGESCHLAGEN = "fehlgeschlagen"
+
+
+class Role(Word):
+    """How a recipient receives a document."""
+
+    MEMBER = "Mitglied"
+    DEPUTY = "Vertretung"
+    GUEST = "Gast"
+
+
+class DocumentKind(Word):
+    """The documents the tool makes and sends; the word stands in file names and the Versand sheet."""
+
+    INVITATION = "Einladung"
+    MINUTES = "Niederschrift"
+    REPORT = "Jahresbericht"
+
+
+GREMIUM_KPR = Gremium.KPR
+GREMIUM_JF = Gremium.JOUR_FIXE
+GREMIUM_AG = Gremium.ARBEITSGRUPPE
+GREMIEN = words(Gremium)
+
+KATEGORIE_MITGLIED = Kategorie.MITGLIED
+KATEGORIE_VERTRETUNG = Kategorie.VERTRETUNG
+KATEGORIE_GAST = Kategorie.GAST
+KATEGORIEN = words(Kategorie)
+
+STATUS_GEPLANT = SessionStatus.GEPLANT
+STATUS_EINGELADEN = SessionStatus.EINGELADEN
+STATUS_DURCHGEFUEHRT = SessionStatus.DURCHGEFUEHRT
+STATUS_ABGESAGT = SessionStatus.ABGESAGT
+SITZUNG_STATUS = words(SessionStatus)
+
+ANWESENHEIT = words(Presence)
 BESCHLUSS_ART = ("Beschluss", "Aufgabe")
 BESCHLUSS_STAND = ("offen", "in Arbeit", "erledigt")
 AG_ART = ("thematisch", "befristet")
 AG_STATUS = ("aktiv", "beendet")
-VERSAND_STATUS = ("geplant", "gesendet", "Entwurf", "fehlgeschlagen")
+VERSAND_STATUS = words(SendState)
 ANREDEN = ("Frau", "Herr", "")
 
 MITGLIEDER = Sheet(
@@ -112,6 +184,7 @@ MITGLIEDER = Sheet(
         Column("Bemerkung", "remark", width=24),
     ),
     table="tblMitglieder",
+    records="persons",
     description="Alle Personen: Mitglieder, Vertretungen und Gäste, mit Sitz und E-Mail-Adresse.",
 )
 
@@ -127,6 +200,7 @@ SOLLBESETZUNG = Sheet(
         Column("Paragraph", "paragraph", width=10),
     ),
     table="tblSollbesetzung",
+    records="seats",
     description="Die Zusammensetzung nach §§ 2 bis 4 der Geschäftsordnung.",
 )
 
@@ -137,6 +211,7 @@ FRAKTIONEN = Sheet(
         Column("Name", "name", required=True, width=40),
     ),
     table="tblFraktionen",
+    records="fraktionen",
     description="Die Fraktionen des Stadtrates; je Fraktion ein benanntes Stadtratsmitglied (§ 2).",
 )
 
@@ -171,6 +246,7 @@ SITZUNGEN = Sheet(
         Column("Bemerkung", "remark", width=24),
     ),
     table="tblSitzungen",
+    records="sessions",
     description="Sitzungen des KPR, des Jour fixe und der Arbeitsgruppen; die Fristen rechnet Excel selbst.",
 )
 
@@ -191,6 +267,7 @@ TAGESORDNUNG = Sheet(
         Column("Ergebnis", "result", width=40),
     ),
     table="tblTagesordnung",
+    records="agenda",
     description="Tagesordnungspunkte je Sitzung; Eröffnung und Verschiedenes ergänzt das Werkzeug.",
 )
 
@@ -204,6 +281,7 @@ ANWESENHEIT_SHEET = Sheet(
         Column("Bemerkung", "remark", width=30),
     ),
     table="tblAnwesenheit",
+    records="attendance",
     description="Wer war da, wer war vertreten oder entschuldigt.",
 )
 
@@ -220,6 +298,7 @@ BESCHLUESSE = Sheet(
         Column("Stand", "state", choices=BESCHLUSS_STAND, width=11),
     ),
     table="tblBeschluesse",
+    records="decisions",
     description="Beschlüsse und Aufgaben (Maßnahmen) mit Verantwortlichen und Fälligkeit.",
 )
 
@@ -239,6 +318,7 @@ ARBEITSGRUPPEN = Sheet(
         Column("Status", "status", choices=AG_STATUS, width=9),
     ),
     table="tblArbeitsgruppen",
+    records="working_groups",
     description="Arbeitsgruppen nach § 6 mit ihren Ergebnissen.",
 )
 
@@ -254,6 +334,7 @@ PROJEKTE = Sheet(
         Column("Stand", "state", width=14),
     ),
     table="tblProjekte",
+    records="projects",
     description="Initiierte Projekte und Maßnahmen für den Jahresbericht (§ 5).",
 )
 
@@ -273,6 +354,7 @@ VERSAND = Sheet(
         Column("Fehler", "error", width=40),
     ),
     table="tblVersand",
+    records="send_log",
     required=False,
     description="Versandprotokoll: eine Zeile je Nachricht; ein zweiter Versand schickt nur, was fehlt.",
 )
@@ -323,11 +405,17 @@ class Setting:
 
     key: str  # attribute name in model.Settings
     label: str  # German key as shown in column A
-    default: object
+    default: object  # what applies while the cell is empty
     kind: Kind
     paragraph: str = ""
     description: str = ""
     defined_name: str | None = None  # Excel name the deadline formulas use
+    example: object = None  # what a new workbook shows instead of the default (a placeholder to replace)
+
+    @property
+    def initial(self) -> object:
+        """The value a new workbook is made with."""
+        return self.default if self.example is None else self.example
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -354,13 +442,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("city", "Stadt", "Landeshauptstadt Dresden", Kind.TEXT),
     Setting("council", "Gremium", "Kommunaler Präventionsrat", Kind.TEXT),
     Setting("office_name", "Geschäftsstelle", "Geschäftsstelle KPR", Kind.TEXT, "§ 5"),
-    Setting("office_address", "Anschrift der Geschäftsstelle",
-            "Geschäftsbereich Bildung, Jugend und Sport | Postfach 12 00 20 | 01001 Dresden",
-            Kind.TEXT, "", "Zeilen mit | trennen."),
-    Setting("office_phone", "Telefon der Geschäftsstelle", "0351 488-0000", Kind.TEXT),
-    Setting("sender", "Absender (E-Mail)", "kpr@dresden.example", Kind.EMAIL, "",
-            "Absenderadresse der Einladungen und Niederschriften."),
-    Setting("reply_to", "Antwort an (E-Mail)", "kpr@dresden.example", Kind.EMAIL),
+    Setting("office_address", "Anschrift der Geschäftsstelle", "", Kind.TEXT, "", "Zeilen mit | trennen.",
+            example="Geschäftsbereich Bildung, Jugend und Sport | Postfach 12 00 20 | 01001 Dresden"),
+    Setting("office_phone", "Telefon der Geschäftsstelle", "", Kind.TEXT, example="0351 488-0000"),
+    Setting("sender", "Absender (E-Mail)", "", Kind.EMAIL, "",
+            "Absenderadresse der Einladungen und Niederschriften.", example="kpr@dresden.example"),
+    Setting("reply_to", "Antwort an (E-Mail)", "", Kind.EMAIL, example="kpr@dresden.example"),
     Setting("output_dir", "Ausgabeordner", "Ausgabe", Kind.TEXT, "",
             "Ordner für Dokumente und Postausgang; relativ zur Mappe oder absolut."),
     Setting("transport", "Versandkanal", "outbox", Kind.TEXT, "",
@@ -378,3 +465,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Nur nötig, wenn die Stadt-Zertifizierungsstelle nicht im Windows-Zertifikatspeicher ist."),
 )
 SETTINGS_BY_LABEL = {s.label: s for s in SETTINGS}
+SETTINGS_BY_KEY = {s.key: s for s in SETTINGS}
+
+
+def setting_default(key: str) -> Any:
+    """The default of the setting `key`; `model.Settings` takes its defaults from here."""
+    return SETTINGS_BY_KEY[key].default

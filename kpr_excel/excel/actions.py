@@ -16,9 +16,10 @@ from datetime import date
 from typing import Any
 
 from kpr_excel.domain import schema
-from kpr_excel.excel.ui import alert, status
 from kpr_excel.domain.errors import KprError, WorkbookUnusable
 from kpr_excel.domain.findings import Location, Severity
+from kpr_excel.domain.schema import DocumentKind
+from kpr_excel.excel.ui import alert, status
 
 #: At most this many findings or deadlines are listed in a message box.
 SHOWN_LINES = 12
@@ -69,18 +70,18 @@ def fristen_anzeigen(book: Any, *, stichtag: date | None = None) -> str:
 
 def einladung_erstellen(book: Any, *, today: date | None = None) -> str:
     """The invitation of the selected (or next) session, and a version for each guest."""
-    return _session_document(book, "Einladung", today or date.today())
+    return _session_document(book, DocumentKind.INVITATION, today or date.today())
 
 
 def niederschrift_erstellen(book: Any, *, today: date | None = None) -> str:
     """The minutes of the selected (or next) session: a draft until it is marked held."""
-    return _session_document(book, "Niederschrift", today or date.today())
+    return _session_document(book, DocumentKind.MINUTES, today or date.today())
 
 
 def jahresbericht_erstellen(book: Any, *, today: date | None = None) -> str:
     """The yearly report (§ 5) of the year of the selected session, else of the year due."""
-    from kpr_excel import documents
     from kpr_excel.book import xlwings_io
+    from kpr_excel.documents import produce
 
     today = today or date.today()
     loaded = _load(book)
@@ -88,7 +89,7 @@ def jahresbericht_erstellen(book: Any, *, today: date | None = None) -> str:
     selected = session_at(loaded, xlwings_io.selected_cell(book))
     year = loaded.model.session(selected).date.year if selected else report_year(loaded.model, today)
     progress(book, f"Jahresbericht {year} wird erstellt …")
-    output = documents.write_yearly_report(workbook, loaded.model, year, today=today)
+    output = produce.write_yearly_report(workbook, loaded.model, year, today=today)
     return (_written(output, loaded) + "\n\nFür ein anderes Jahr: eine Sitzung dieses Jahres im Blatt "
             "„Sitzungen“ markieren und erneut klicken.")
 
@@ -156,8 +157,8 @@ def session_at(loaded, where: Location | None) -> str | None:
 
 
 def _session_document(book: Any, document: str, today: date) -> str:
-    from kpr_excel import documents
     from kpr_excel.book import xlwings_io
+    from kpr_excel.documents import produce
 
     loaded = _load(book)
     workbook = xlwings_io.workbook_path(book)
@@ -165,7 +166,7 @@ def _session_document(book: Any, document: str, today: date) -> str:
     if session_id is None:
         return ""
     progress(book, f"{document} zur Sitzung {session_id} wird erstellt …")
-    write = documents.write_invitation if document == "Einladung" else documents.write_minutes
+    write = produce.write_invitation if document == DocumentKind.INVITATION else produce.write_minutes
     return _written(write(workbook, loaded.model, session_id, today=today), loaded)
 
 
@@ -209,11 +210,11 @@ def _send(book: Any, document: str, stichtag: date) -> str:
     """
     from kpr_excel.app import send as send_job
     from kpr_excel.book import xlwings_io
-    from kpr_excel.sending.dispatch import STATE_SENT
+    from kpr_excel.domain.values import german_date_long
     from kpr_excel.mail import credentials
     from kpr_excel.mail.transports import login_name
+    from kpr_excel.sending.dispatch import STATE_SENT
     from kpr_excel.sending.plan import MINUTES
-    from kpr_excel.domain.values import german_date_long
 
     loaded = _load(book)
     workbook = xlwings_io.workbook_path(book)
@@ -223,8 +224,8 @@ def _send(book: Any, document: str, stichtag: date) -> str:
     session = loaded.model.session(session_id)
     progress(book, f"Versand der {document} zur Sitzung {session_id} wird geplant …")
     write_log = xlwings_io.Writer(book)
-    plan = send_job.send_session_document(workbook, loaded, session_id, document, write_log=write_log,
-                                          stichtag=stichtag, dry_run=True)
+    prepared = send_job.prepare_send(workbook, loaded, session_id, document, stichtag=stichtag)
+    plan = prepared.plan
     if plan.blocked:
         heading, *blocking = send_job.blocked_message(plan).splitlines()
         alert(book.app, f"{heading}\n{_listed([line.strip() for line in blocking])}\n\nEs wurde nichts "
@@ -252,8 +253,8 @@ def _send(book: Any, document: str, stichtag: date) -> str:
     if alert(book.app, question + "\n\nJetzt senden?", mode="info", buttons="yes_no") != "yes":
         return ""
     progress(book, f"Versand der {document} zur Sitzung {session_id} beginnt …")
-    outcome = send_job.send_session_document(
-        workbook, loaded, session_id, document, write_log=write_log, stichtag=stichtag,
+    outcome = send_job.send_prepared(
+        prepared, write_log=write_log, stichtag=stichtag,
         progress=lambda sent, total, _name: progress(book, f"Versand {sent} von {total} …"))
     text = _capped(send_job.report_lines(outcome))
     if settings.kind == "outbox":
@@ -299,8 +300,7 @@ def anmelden(book: Any) -> str:
     """
     from kpr_excel.app import send as send_job
     from kpr_excel.book import xlwings_io
-    from kpr_excel.mail import credentials
-    from kpr_excel.mail import transports
+    from kpr_excel.mail import credentials, transports
     from kpr_excel.mail.transports import login_name
 
     loaded = _load(book)
@@ -327,8 +327,7 @@ def progress(book: Any, text: str) -> None:
 
 def _load(book: Any):
     """The open workbook, loaded; WorkbookUnusable where it is no master workbook."""
-    from kpr_excel.book import loader
-    from kpr_excel.book import xlwings_io
+    from kpr_excel.book import loader, xlwings_io
 
     progress(book, "Mappe wird gelesen …")
     loaded = loader.load_book(xlwings_io.read_book(book))

@@ -5,7 +5,7 @@ Each button of the add-in (workbook/addin/KPR.bas) runs xlwings' ``RunPython`` w
 every click. So this module imports nothing but the standard library at module level:
 xlwings and the action code (``kpr_excel.excel.actions``, which reads the workbook and may
 pull in Word, mail and plotting libraries) are imported inside the call, when a button
-needs them. ``tests/test_addin.py`` holds that line.
+needs them. ``tests/excel/test_buttons.py`` holds that line.
 
 Every function takes no arguments, works on the workbook the user has open
 (``xlwings.Book.caller()``), shows progress in Excel's status bar and reports any failure
@@ -33,15 +33,15 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = (
-    "regeln_pruefen",
-    "fristen_anzeigen",
+    "anmelden",
     "einladung_erstellen",
     "einladung_senden",
+    "fristen_anzeigen",
+    "hilfe",
+    "jahresbericht_erstellen",
     "niederschrift_erstellen",
     "niederschrift_senden",
-    "jahresbericht_erstellen",
-    "anmelden",
-    "hilfe",
+    "regeln_pruefen",
 )
 
 #: Imported by name when a button runs, so that a click loads only what its action needs.
@@ -54,7 +54,8 @@ ERROR_LOG = os.path.join(os.path.expanduser("~"), ".kpr", "fehler.log")
 _ERROR_LOG_LIMIT = 1_000_000  # bytes; a longer log starts afresh
 
 #: The manual for the IT, in a source checkout or an editable install.
-DOCS_PAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "docs", "windows.md")
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DOCS_PAGE = os.path.join(os.path.dirname(_PACKAGE_DIR), "docs", "windows.md")
 
 
 def regeln_pruefen() -> None:

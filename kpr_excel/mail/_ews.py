@@ -42,10 +42,32 @@ from exchangelib.version import (
 )
 
 __all__ = [
-    "BASIC", "DELEGATE", "NTLM", "OAUTH2", "UTC", "Account", "Body", "Configuration", "Credentials",
-    "FailFast", "FaultTolerance", "FileAttachment", "FolderCollection", "Mailbox", "Message",
-    "SAVE_ONLY", "SEND_AND_SAVE_COPY", "Version", "ews_errors", "VERSIONS", "open_protocol",
-    "close_protocol", "sso_auth_type", "oauth2_credentials", "create_items", "known_folders",
+    "BASIC",
+    "DELEGATE",
+    "NTLM",
+    "OAUTH2",
+    "SAVE_ONLY",
+    "SEND_AND_SAVE_COPY",
+    "UTC",
+    "VERSIONS",
+    "Account",
+    "Body",
+    "Configuration",
+    "Credentials",
+    "FailFast",
+    "FaultTolerance",
+    "FileAttachment",
+    "FolderCollection",
+    "Mailbox",
+    "Message",
+    "Version",
+    "close_protocol",
+    "create_items",
+    "ews_errors",
+    "known_folders",
+    "oauth2_credentials",
+    "open_protocol",
+    "sso_auth_type",
 ]
 
 VERSIONS = {

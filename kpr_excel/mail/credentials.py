@@ -25,7 +25,7 @@ def get_password(username: str) -> str | None:
         import keyring.errors
 
         return keyring.get_password(SERVICE, username)
-    except Exception:  # noqa: BLE001 - no usable keyring backend is the same as no stored password
+    except Exception:
         return None
 
 
@@ -37,7 +37,7 @@ def store_password(username: str, password: str) -> None:
         import keyring
 
         keyring.set_password(SERVICE, username, password)
-    except Exception as e:  # noqa: BLE001 - every backend failure means the same to the user
+    except Exception as e:
         raise KprError(
             f"Das Passwort für {username} konnte nicht im Schlüsselbund des Systems gespeichert werden "
             f"({e.__class__.__name__}). Alternativ die Umgebungsvariable {ENV_VAR} setzen."
@@ -51,7 +51,7 @@ def delete_password(username: str) -> None:
         import keyring.errors
 
         keyring.delete_password(SERVICE, username)
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
 
 

@@ -15,7 +15,7 @@ from kpr_excel.domain.model import Model
 from kpr_excel.rules import annual, composition, confidentiality, groups, sessions
 from kpr_excel.rules.base import Context, DocumentText, Issue, Rule
 
-__all__ = ("RULES", "RULES_BY_CODE", "Rule", "Context", "DocumentText", "Issue", "run_rules", "rule")
+__all__ = ("RULES", "RULES_BY_CODE", "Context", "DocumentText", "Issue", "Rule", "rule", "run_rules")
 
 F, W, H = Severity.FEHLER, Severity.WARNUNG, Severity.HINWEIS
 

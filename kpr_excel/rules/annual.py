@@ -18,7 +18,7 @@ from kpr_excel.domain.model import Model
 from kpr_excel.domain.values import german_date
 from kpr_excel.rules.base import Context, Issue
 
-REPORT_DOCUMENT = "Jahresbericht"
+REPORT_DOCUMENT = schema.DocumentKind.REPORT
 _REPORT_NAMES = frozenset({"jahresbericht", "präventionsbericht", "tätigkeitsbericht"})
 _NOT_DONE = frozenset({"fehlgeschlagen", "geplant", "entwurf"})
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")

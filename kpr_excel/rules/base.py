@@ -10,7 +10,7 @@ from functools import cached_property
 
 from kpr_excel.domain import schema
 from kpr_excel.domain.deadlines import Deadline, State, last_working_day
-from kpr_excel.domain.findings import Finding, Location, Severity
+from kpr_excel.domain.findings import FAMILY_RULES, Code, Finding, Location, Severity
 from kpr_excel.domain.model import AgendaItem, Model, Person, Session, Settings
 from kpr_excel.domain.values import german_date
 
@@ -108,6 +108,12 @@ class Rule:
         if self.early_severity is None:
             return self.severity.label
         return f"{self.severity.label} / {self.early_severity.label}"
+
+    @property
+    def info(self) -> Code:
+        """This rule as an entry of the registry of every finding code."""
+        severities = (self.severity,) if self.early_severity is None else (self.severity, self.early_severity)
+        return Code(self.code, self.symbol, severities, self.description, FAMILY_RULES, self.paragraph, self.quote)
 
     def finding(self, issue: Issue) -> Finding:
         return Finding(

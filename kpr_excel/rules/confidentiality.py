@@ -54,8 +54,8 @@ def confidential_to_members(ctx: Context) -> Iterator[Issue]:
                 continue
             for guest in (model.person(g) for g in item.guests):
                 if guest is not None and not _member_on(guest, session):
-                    yield Issue(f"TOP {item.number} „{item.title}“ der Sitzung {session_label(session)} ist vertraulich, "
-                                f"als Gast ist aber {person_label(guest)} eingetragen, kein Mitglied.",
+                    yield Issue(f"TOP {item.number} „{item.title}“ der Sitzung {session_label(session)} "
+                                f"ist vertraulich, als Gast ist aber {person_label(guest)} eingetragen, kein Mitglied.",
                                 item.src.at("guests"), session_id=session.id)
     by_email = {p.email.casefold(): p for p in model.persons if p.email}
     for entry in model.send_log:

@@ -43,7 +43,7 @@ def minutes_kept(ctx: Context) -> Iterator[Issue]:
     for session in ctx.model.sessions:
         if session.gremium != schema.GREMIUM_AG or not ctx.took_place(session):
             continue
-        deadline = Deadline(session.id, "Niederschrift",
+        deadline = Deadline(session.id, schema.DocumentKind.MINUTES,
                             session.date + timedelta(days=ctx.settings.minutes_days), session.minutes_sent)
         state = ctx.state(deadline)
         if state in _DUE:

@@ -7,10 +7,23 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 from kpr_excel.domain import schema
-from kpr_excel.domain.deadlines import AGENDA, INVITATION, MINUTES, has_deadlines, session_deadline
+from kpr_excel.domain.audience import audience
+from kpr_excel.domain.deadlines import (
+    AGENDA,
+    INVITATION,
+    MINUTES,
+    has_deadlines,
+    session_deadline,
+)
 from kpr_excel.domain.findings import Location
 from kpr_excel.domain.values import german_date
-from kpr_excel.rules.base import Context, Issue, deadline_issue, person_label, session_label
+from kpr_excel.rules.base import (
+    Context,
+    Issue,
+    deadline_issue,
+    person_label,
+    session_label,
+)
 
 
 def session_chair(ctx: Context) -> Iterator[Issue]:
@@ -121,19 +134,15 @@ def minutes_in_time(ctx: Context) -> Iterator[Issue]:
 def invitees_reachable(ctx: Context) -> Iterator[Issue]:
     """GO-7.5: everyone the next invitations go to has a valid e-mail address.
 
-    Who is invited is the dispatch plan's decision (members, deputies as the setting says,
+    Who is invited is the audience's decision (members, deputies as the setting says,
     topic guests); each person is reported once, with the first session concerned.
     """
-    from kpr_excel.sending.plan import INVITATION as DOCUMENT, make_plan
-
     reported: set[str] = set()
     upcoming = sorted((s for s in ctx.model.sessions
                        if not s.cancelled and s.invitation_sent is None and s.date >= ctx.stichtag),
                       key=lambda s: s.date)
     for session in upcoming:
-        plan = make_plan(ctx.model, session.id, DOCUMENT)
-        people = [d.recipient for d in plan.deliveries] + [p for d in plan.deliveries for p in d.cc]
-        for person in people:
+        for person in audience(ctx.model, session, guests=True).people:
             if person.email or person.id in reported:
                 continue
             reported.add(person.id)

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from kpr_excel.domain.model import Model, Session
-from kpr_excel.rules.confidentiality import confidentiality_notice_required
 from kpr_excel.domain.naming import session_title
+from kpr_excel.rules.confidentiality import confidentiality_notice_required
 
 DRESDEN = ZoneInfo("Europe/Berlin")
 DEFAULT_LENGTH = timedelta(hours=2)

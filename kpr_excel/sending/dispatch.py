@@ -18,24 +18,25 @@ from pathlib import Path
 
 import jinja2
 
-from kpr_excel.domain import schema
 from kpr_excel.book.edits import Edits, SetCells, UpsertRows
+from kpr_excel.documents import kinds
+from kpr_excel.domain import schema
 from kpr_excel.domain.errors import KprError
-from kpr_excel.sending.calendar import ics_file_name, session_ics
-from kpr_excel.mail.base import Transport, TransportError
 from kpr_excel.domain.model import Model
-from kpr_excel.sending.plan import INVITATION, ROLE_GUEST, Delivery, Plan
-from kpr_excel.rules.confidentiality import confidentiality_notice_required
 from kpr_excel.domain.naming import session_title, time_span
+from kpr_excel.domain.schema import SendState
 from kpr_excel.domain.values import german_date, german_date_long
+from kpr_excel.mail.base import Transport, TransportError
+from kpr_excel.rules.confidentiality import confidentiality_notice_required
+from kpr_excel.sending.calendar import ics_file_name, session_ics
+from kpr_excel.sending.plan import INVITATION, ROLE_GUEST, Delivery, Plan
 
-STATE_PLANNED = "geplant"
-STATE_SENT = "gesendet"
-STATE_DRAFT = "Entwurf"
-STATE_FAILED = "fehlgeschlagen"
+STATE_PLANNED = SendState.GEPLANT
+STATE_SENT = SendState.GESENDET
+STATE_DRAFT = SendState.ENTWURF
+STATE_FAILED = SendState.FEHLGESCHLAGEN
 DONE_STATES = (STATE_SENT, STATE_DRAFT)
 
-TEXTS_DIR = Path(__file__).resolve().parent.parent / "mail" / "texts"
 # An office copy of a mail text in this folder beside the workbook wins over the default.
 OFFICE_TEXTS_DIR = "Vorlagen"
 
@@ -61,14 +62,15 @@ class SendReport:
 
 def load_text_template(document: str, workbook_dir: Path | None) -> jinja2.Template:
     """The mail text for `document`: the office's copy in Vorlagen/ if present, else the default."""
-    name = f"Mail_{document}.txt"
+    record = kinds.kind(document)
+    name = record.office_mail_text
     folders = [workbook_dir / OFFICE_TEXTS_DIR] if workbook_dir else []
     for folder in folders:
         if (folder / name).is_file():
             source = (folder / name).read_text(encoding="utf-8")
             break
     else:
-        source = (TEXTS_DIR / f"{document}.txt").read_text(encoding="utf-8")
+        source = record.default_mail_text.read_text(encoding="utf-8")
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
     try:
         return env.from_string(source)
@@ -98,7 +100,8 @@ def mail_text(delivery: Delivery, plan: Plan, model: Model, template: jinja2.Tem
     try:
         text = template.render(**context)
     except jinja2.UndefinedError as exc:
-        raise KprError(f"Die E-Mail-Vorlage für {plan.document} nutzt einen unbekannten Platzhalter: {exc.message}") from None
+        raise KprError(f"Die E-Mail-Vorlage für {plan.document} nutzt einen unbekannten Platzhalter: "
+                       f"{exc.message}") from None
     first, _, body = text.partition("\n")
     if not first.startswith("Betreff:"):
         raise KprError(f"Die E-Mail-Vorlage für {plan.document} muss mit „Betreff: …“ beginnen.")
@@ -175,7 +178,7 @@ def send_plan(
     now = datetime.now().replace(microsecond=0)
     template = load_text_template(plan.document, workbook_dir)
     # The calendar entry goes with invitations: made from the workbook once per run, the same for all.
-    calendar = session_ics(plan.session, model) if plan.document == INVITATION else None
+    calendar = session_ics(plan.session, model) if kinds.kind(plan.document).calendar else None
     with transport:
         # Ask the other side about every pending message, not only those the log knows: a
         # message may be out without our confirmation, and the log may be lost (a workbook

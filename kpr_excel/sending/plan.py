@@ -1,8 +1,8 @@
-"""Who gets what: the dispatch plan of one session's invitation or minutes, as pure data.
+"""The dispatch plan of one session's invitation or minutes, as pure data.
 
-Members get the full document; a member's deputy is copied or invited instead, as the
-setting "Vertretungen bei Einladung" says; topic guests get a version that holds only the
-items they are invited to and nothing confidential (§ 8, GO-8.1); minutes go to members only.
+Who receives what is the domain's decision (`domain.audience`, § 8 fail closed); the plan
+adds what sending needs: a stable key and Message-ID per message, and the findings that
+block the send.
 """
 
 from __future__ import annotations
@@ -10,23 +10,20 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import date
 
-from kpr_excel.domain import schema
+from kpr_excel.documents import kinds
+from kpr_excel.domain.audience import audience
 from kpr_excel.domain.findings import Finding, Severity
 from kpr_excel.domain.model import AgendaItem, Model, Person, Session
+from kpr_excel.domain.schema import DocumentKind, Role
 
-INVITATION = "Einladung"
-MINUTES = "Niederschrift"
+INVITATION = DocumentKind.INVITATION
+MINUTES = DocumentKind.MINUTES
 DOCUMENTS = (INVITATION, MINUTES)
 
-ROLE_MEMBER = "Mitglied"
-ROLE_DEPUTY = "Vertretung"
-ROLE_GUEST = "Gast"
-
-DEPUTY_CC = "in kopie"
-DEPUTY_INSTEAD = "anstelle"
-DEPUTY_NONE = "nein"
+ROLE_MEMBER = Role.MEMBER
+ROLE_DEPUTY = Role.DEPUTY
+ROLE_GUEST = Role.GUEST
 
 # Deadline findings say a send is late; they must not stop the late send itself.
 NOT_BLOCKING = frozenset({"GO-7.4", "GO-7.6"})
@@ -83,71 +80,17 @@ class Plan:
         return bool(self.blocking)
 
 
-def invitees(model: Model, session: Session) -> tuple[Person, ...]:
-    """The members to be invited to `session`, active on its date, in roster order."""
-    day = session.date
-    members = [p for p in model.persons if p.category == schema.KATEGORIE_MITGLIED and p.active_on(day)]
-    seats = {s.id: s for s in model.seats}
-    if session.gremium == schema.GREMIUM_AG:
-        group = model.working_group(session.working_group)
-        wanted = set(group.members) | {group.lead} if group else set()
-        return tuple(p for p in model.persons if p.id in wanted and p.active_on(day))
-    if session.gremium == schema.GREMIUM_JF:
-        return tuple(p for p in members if p.seat in seats and seats[p.seat].in_jour_fixe)
-    # KPR: every member except those who sit only in the Jour fixe
-    return tuple(p for p in members if p.seat not in seats or seats[p.seat].in_kpr)
-
-
-def deputies_of(model: Model, member: Person, day: date) -> tuple[Person, ...]:
-    return tuple(p for p in model.persons
-                 if p.category == schema.KATEGORIE_VERTRETUNG and p.deputy_of == member.id and p.active_on(day))
-
-
-def guest_items(items, guest_id: str) -> tuple[AgendaItem, ...]:
-    """The items a guest is invited to, never a confidential one."""
-    return tuple(item for item in items if guest_id in item.guests and not item.confidential)
-
-
 def make_plan(model: Model, session_id: str, document: str, findings=(), version: str = "1") -> Plan:
     """The deliveries of `document` for `session_id`; `findings` from the check decide blocking."""
     session = model.session(session_id)
     if session is None:
         raise KeyError(session_id)
-    day = session.date
-    items = model.agenda_of(session.id)
-    mode = model.settings.deputy_mode.strip().casefold()
-    prevented = {a.person for a in model.attendance_of(session.id) if a.status in ("entschuldigt", "vertreten")}
-    deliveries: list[Delivery] = []
-    notes: list[str] = []
-    for member in invitees(model, session):
-        deputies = deputies_of(model, member, day)
-        if mode == DEPUTY_INSTEAD and member.id in prevented and deputies:
-            for deputy in deputies:
-                deliveries.append(Delivery(session.id, document, deputy, ROLE_DEPUTY, items, version=version,
-                                           on_behalf_of=member))
-            continue
-        cc = deputies if mode == DEPUTY_CC else ()
-        deliveries.append(Delivery(session.id, document, member, ROLE_MEMBER, items, cc=cc, version=version))
-    if document == INVITATION:
-        members = {d.recipient.id for d in deliveries} | {p.id for d in deliveries for p in d.cc}
-        for guest_id in dict.fromkeys(g for item in items for g in item.guests):
-            guest = model.person(guest_id)
-            if guest is None or guest.id in members:
-                continue
-            if guest.is_member and guest.active_on(day):
-                # A member outside this session's circle (a Jour fixe, a working group, a
-                # deputy not invited by the setting) gets no guest version: say so.
-                notes.append(f"{guest.name} ist als Gast eingetragen, gehört als Mitglied aber nicht zu den "
-                             f"Eingeladenen dieser Sitzung und erhält keine Einladung.")
-                continue
-            visible = guest_items(items, guest.id)
-            if not visible:
-                notes.append(f"{guest.name} ist nur zu vertraulichen Punkten eingetragen und erhält keine Einladung.")
-                continue
-            deliveries.append(Delivery(session.id, document, guest, ROLE_GUEST, visible, version=version))
+    chosen = audience(model, session, guests=kinds.kind(document).guests)
+    deliveries = [Delivery(session.id, document, r.person, r.role, r.items, cc=r.cc, version=version,
+                           on_behalf_of=r.on_behalf_of) for r in chosen.recipients]
     blocking = tuple(f for f in findings if f.severity == Severity.FEHLER and f.code not in NOT_BLOCKING
                      and _concerns(f, session, deliveries))
-    return Plan(session, document, tuple(deliveries), blocking, tuple(notes))
+    return Plan(session, document, tuple(deliveries), blocking, chosen.notes)
 
 
 def _concerns(finding: Finding, session: Session, deliveries) -> bool:

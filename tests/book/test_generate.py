@@ -11,16 +11,16 @@ from datetime import date, datetime
 
 import openpyxl
 import pytest
+from corpus import typed_by_hand
 from openpyxl.utils import get_column_letter, quote_sheetname, range_boundaries
 
-from corpus import typed_by_hand
-from kpr_excel.domain import deadlines, schema
 from kpr_excel.app import jobs
 from kpr_excel.book import loader
+from kpr_excel.book.demo import demo_data
 from kpr_excel.book.edits import Edits, SetCells
 from kpr_excel.book.generate import SPARE_ROWS, composition_rows
 from kpr_excel.book.writer import write_edits
-from kpr_excel.book.demo import demo_data
+from kpr_excel.domain import deadlines, schema
 
 STICHTAGE = (date(2026, 11, 29), date(2027, 5, 20))
 DEMO = demo_data(STICHTAGE[0])
@@ -144,7 +144,7 @@ def test_a_new_workbook_has_the_required_composition_and_the_default_settings(tm
     assert chairs == ["VORSITZ-BJS", "VORSITZ-PD"]
     assert sum(s.in_jour_fixe for s in result.model.seats) == 6  # § 4: chairs, three Beigeordnete, GS
     assert {s.id for s in result.model.seats if s.per_fraktion} == {"STADTRAT"}
-    assert all(getattr(result.model.settings, s.key) == s.default for s in schema.SETTINGS)
+    assert all(getattr(result.model.settings, s.key) == s.initial for s in schema.SETTINGS)
     assert not result.model.persons and not result.model.sessions
 
 
@@ -190,6 +190,7 @@ def _as_date(value):
 
 
 @pytest.mark.parametrize("name", [f"demo-{d.isoformat()}" for d in STICHTAGE] + ["geaendert"])
+@pytest.mark.slow
 def test_libreoffice_computes_the_deadlines_python_computes(recalculated, name):
     source, converted = recalculated[name]
     loaded = loader.load_file(source)
@@ -206,6 +207,7 @@ def test_libreoffice_computes_the_deadlines_python_computes(recalculated, name):
             assert shown == deadline.due, (session.id, deadline.kind)
 
 
+@pytest.mark.slow
 def test_libreoffice_shows_no_deadline_for_an_empty_session_row(recalculated):
     _, converted = recalculated["neu"]
     worksheet = openpyxl.load_workbook(converted, data_only=True)["Sitzungen"]
@@ -214,6 +216,7 @@ def test_libreoffice_shows_no_deadline_for_an_empty_session_row(recalculated):
 
 
 @pytest.mark.parametrize("name", [f"demo-{d.isoformat()}" for d in STICHTAGE] + ["geaendert", "neu", "von-hand"])
+@pytest.mark.slow
 def test_a_workbook_saved_by_libreoffice_loads_to_the_same_model(recalculated, name):
     source, converted = recalculated[name]
     before, after = loader.load_file(source), loader.load_file(converted)
@@ -222,6 +225,7 @@ def test_a_workbook_saved_by_libreoffice_loads_to_the_same_model(recalculated, n
     assert any(item.confidential for item in after.model.agenda) or name == "neu"
 
 
+@pytest.mark.slow
 def test_yes_no_cells_libreoffice_stored_as_formulas_read_as_their_values(recalculated):
     """LibreOffice saves TRUE as the formula =TRUE() with its result; the result is what counts."""
     _, converted = recalculated["von-hand"]

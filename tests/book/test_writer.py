@@ -10,21 +10,20 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from datetime import datetime
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
+from corpus import CASES, DEMO, STICHTAG, _add_chart, _add_image, cells, edit, excel_lock, row_of, with_macros
 
-from corpus import CASES, DEMO, STICHTAG, cells, edit, excel_lock, row_of, with_macros, _add_chart, _add_image
 from kpr_excel.app import jobs, report
-from kpr_excel.book import loader
-from kpr_excel.book import writer
+from kpr_excel.app.check import check_file
+from kpr_excel.book import loader, writer
 from kpr_excel.book.edits import Edits, SetCells, UpsertRows
 from kpr_excel.book.files import BACKUP_DIR, BACKUPS_KEPT
 from kpr_excel.book.writer import side_file, write_edits
-from kpr_excel.app.check import check_file
 from kpr_excel.domain.errors import WorkbookNotWritable, WorkbookUnusable
 
 
@@ -74,6 +73,7 @@ def test_a_failed_save_leaves_the_workbook_untouched(workbook, monkeypatch):
     assert not [p for p in workbook.parent.iterdir() if p.name.startswith(".~kpr-")]
 
 
+@pytest.mark.slow
 def test_backups_keep_the_newest_ten_of_this_workbook_only(workbook):
     other = workbook.with_name("KPR_alt.xlsx")  # its backups share the prefix "KPR_"
     shutil.copyfile(workbook, other)
@@ -126,7 +126,7 @@ def test_when_the_side_file_is_open_too_nothing_is_written(workbook):
     target = write_edits(workbook, _rename(1))
     before = target.read_bytes(), workbook.read_bytes()
     target.with_name("~$" + target.name).write_bytes(b"x")
-    with pytest.raises(WorkbookNotWritable, match="KPR_Ergebnis.xlsx"):
+    with pytest.raises(WorkbookNotWritable, match=r"KPR_Ergebnis\.xlsx"):
         write_edits(workbook, _rename(2))
     assert (target.read_bytes(), workbook.read_bytes()) == before
 
@@ -136,6 +136,7 @@ def test_when_the_side_file_is_open_too_nothing_is_written(workbook):
     (edit(_add_image), "KPR.xlsx", "Bilder"),
     (with_macros, "KPR.xlsm", "Makros"),
 ], ids=["diagramm", "bild", "makros"])
+@pytest.mark.slow
 def test_parts_openpyxl_would_drop_keep_the_workbook_unchanged(build, name, what, tmp_path, demo_source):
     path = tmp_path / name
     build(demo_source, path)

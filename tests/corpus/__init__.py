@@ -20,8 +20,8 @@ from pathlib import Path
 
 import openpyxl
 
-from kpr_excel.domain import schema
 from kpr_excel.book.demo import demo_data
+from kpr_excel.domain import schema
 
 # A day on which the demo breaks no rule at error level, so that exit codes tell DATA findings.
 STICHTAG = date(2027, 5, 20)
@@ -303,7 +303,7 @@ def typed_by_hand(data, path: Path) -> None:
         worksheet.append(headers)
         rows = data.get(sheet.name, [])
         if sheet is schema.EINSTELLUNGEN:
-            rows = list(reversed(rows)) + [dict(key="Ansprechpartnerin im Amt", value="Frau Hempel")]
+            rows = [*list(reversed(rows)), dict(key="Ansprechpartnerin im Amt", value="Frau Hempel")]
         for number, row in enumerate(rows):
             values = []
             for index, column in enumerate(columns):

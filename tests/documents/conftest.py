@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from kpr_excel import documents
 from kpr_excel.app import jobs
 from kpr_excel.book.demo import demo_data
+from kpr_excel.documents import produce
 
 # A reference date at which the demo has held sessions, an upcoming one and a guest.
 STICHTAG = date(2026, 11, 29)
@@ -24,7 +24,7 @@ def demo_book(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def demo_model(demo_book):
-    model, findings = documents.load_workbook(demo_book)
+    model, findings = produce.load_workbook(demo_book)
     assert not findings, [f.format() for f in findings]
     return model
 

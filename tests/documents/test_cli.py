@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from kpr_excel.app import jobs
-from kpr_excel.documents import office
 from kpr_excel.cli import app
-from kpr_excel.documents import load_workbook
-from kpr_excel.documents.produce import demo_choice
-
+from kpr_excel.documents import office
+from kpr_excel.documents.produce import demo_choice, load_workbook
 from tests.documents.conftest import STICHTAG
 from tests.documents.textutil import docx_text
 
@@ -89,6 +88,7 @@ def test_pdf_without_libreoffice_keeps_the_docx_and_says_why(workbook, monkeypat
     assert (workbook.parent / model.settings.output_dir / f"{session.date:%Y-%m-%d}_KPR_Einladung.docx").is_file()
 
 
+@pytest.mark.slow
 def test_pdf_with_libreoffice(workbook, libreoffice):
     model, _, held = _ids(workbook)
     result = kpr("niederschrift", "erstellen", workbook, held.id, "--pdf")
@@ -96,6 +96,7 @@ def test_pdf_with_libreoffice(workbook, libreoffice):
     assert (workbook.parent / model.settings.output_dir / f"{held.date:%Y-%m-%d}_KPR_Niederschrift.pdf").is_file()
 
 
+@pytest.mark.slow
 def test_vorlagen_pruefen_and_anlegen(workbook):
     result = kpr("vorlagen", "pruefen")
     assert result.exit_code == 0 and "in Ordnung" in result.output
@@ -108,6 +109,7 @@ def test_vorlagen_pruefen_and_anlegen(workbook):
     assert result.exit_code == 1 and "VORLAGE-3" in result.output
 
 
+@pytest.mark.slow
 def test_demo_writes_its_documents_and_names_each_file(tmp_path):
     lines = []
     jobs.demo(tmp_path, STICHTAG, lines.append)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import dataclasses
 from datetime import date, timedelta
 
-from kpr_excel.domain import schema
 from kpr_excel.documents import context
 from kpr_excel.documents.produce import demo_choice
+from kpr_excel.domain import schema
 from kpr_excel.domain.values import german_date, german_date_long
-
 from tests.documents.conftest import STICHTAG
 
 
@@ -67,7 +66,7 @@ def test_items_numbered_1_and_2_in_the_workbook_are_renumbered_and_keep_their_de
 def test_decision_naming_no_item_lands_under_verschiedenes(demo_model):
     session = next(s for s in demo_model.sessions if s.held and demo_model.decisions_of(s.id))
     loose = dataclasses.replace(demo_model.decisions_of(session.id)[0], id="B-LOSE", item="")
-    model = _model_with(demo_model, decisions=demo_model.decisions + (loose,))
+    model = _model_with(demo_model, decisions=(*demo_model.decisions, loose))
     items = context.agenda(model, session, with_results=True)
     assert loose.text in [b["text"] for b in items[-1]["beschluesse"] + items[-1]["aufgaben"]]
 
@@ -177,7 +176,7 @@ def test_yearly_report_leaves_out_decisions_on_confidential_items(demo_model):
     secret = next(i for i in demo_model.agenda_of(session.id) if i.confidential)
     decision = dataclasses.replace(demo_model.decisions_of(session.id)[0], id="B-GEHEIM", item=secret.number,
                                    text="Verdeckte Maßnahme im Bereich Hauptbahnhof")
-    model = dataclasses.replace(demo_model, decisions=demo_model.decisions + (decision,))
+    model = dataclasses.replace(demo_model, decisions=(*demo_model.decisions, decision))
     values = context.yearly_report_context(model, session.date.year, today=STICHTAG)
     texts = [d["text"] for d in values["beschluesse"]]
     assert decision.text not in texts

@@ -8,9 +8,9 @@ from datetime import date
 
 import pytest
 
-from kpr_excel.domain import schema
 from kpr_excel.documents import output
 from kpr_excel.documents.output import MANIFEST, place, session_file
+from kpr_excel.domain import schema
 
 
 def _session(demo_model, gremium):

@@ -15,17 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from kpr_excel import documents
-from kpr_excel.domain import schema
-from kpr_excel.documents import context
-from kpr_excel.documents.produce import demo_choice
+from kpr_excel.documents import context, produce
 from kpr_excel.documents.office import convert
-from kpr_excel.sending.plan import invitees
+from kpr_excel.documents.produce import demo_choice
+from kpr_excel.domain import schema
+from kpr_excel.domain.audience import invitees
 from kpr_excel.domain.naming import time_span
 from kpr_excel.domain.values import german_date, german_date_long
-
 from tests.documents.conftest import STICHTAG
 from tests.documents.textutil import flat, normalized, pdf_text
+
+pytestmark = pytest.mark.slow  # LibreOffice converts every kind of document
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -61,12 +61,12 @@ def docs(libreoffice, tmp_path_factory, demo_book, demo_model):
     last_ag = max((s for s in model.sessions if s.gremium == schema.GREMIUM_AG), key=lambda s: s.date)
     last_jf = max((s for s in model.sessions if s.gremium == schema.GREMIUM_JF and s.held), key=lambda s: s.date)
     outputs = {
-        "einladung": documents.write_invitation(workbook, model, choice.next_session.id, today=STICHTAG),
-        "niederschrift": documents.write_minutes(workbook, model, _special_held_session(model).id, today=STICHTAG),
-        "niederschrift_entwurf": documents.write_minutes(workbook, model, choice.next_session.id, today=STICHTAG),
-        "einladung_ag": documents.write_invitation(workbook, model, last_ag.id, today=STICHTAG),
-        "niederschrift_jf": documents.write_minutes(workbook, model, last_jf.id, today=STICHTAG),
-        "jahresbericht": documents.write_yearly_report(workbook, model, STICHTAG.year, today=STICHTAG),
+        "einladung": produce.write_invitation(workbook, model, choice.next_session.id, today=STICHTAG),
+        "niederschrift": produce.write_minutes(workbook, model, _special_held_session(model).id, today=STICHTAG),
+        "niederschrift_entwurf": produce.write_minutes(workbook, model, choice.next_session.id, today=STICHTAG),
+        "einladung_ag": produce.write_invitation(workbook, model, last_ag.id, today=STICHTAG),
+        "niederschrift_jf": produce.write_minutes(workbook, model, last_jf.id, today=STICHTAG),
+        "jahresbericht": produce.write_yearly_report(workbook, model, STICHTAG.year, today=STICHTAG),
     }
     files = {}
     for key, output in outputs.items():

@@ -13,7 +13,6 @@ from kpr_excel.documents import context
 from kpr_excel.documents.output import TEMPLATE_DIR
 from kpr_excel.documents.produce import demo_choice, yearly_report_bytes
 from kpr_excel.documents.render import TemplateProblem, attendance_chart, render_docx
-
 from tests.documents.conftest import STICHTAG
 from tests.documents.textutil import docx_text
 
@@ -35,7 +34,7 @@ def test_a_placeholder_without_value_fails_loudly_in_german(demo_model):
     session = demo_choice(demo_model, STICHTAG).next_session
     values = context.invitation_context(demo_model, session, today=STICHTAG)
     del values["rueckmeldung_bis"]
-    with pytest.raises(TemplateProblem, match="Die Vorlage Einladung.docx verwendet einen Platzhalter"):
+    with pytest.raises(TemplateProblem, match=r"Die Vorlage Einladung\.docx verwendet einen Platzhalter"):
         render_docx(TEMPLATE_DIR / "Einladung.docx", values)
 
 
@@ -69,6 +68,7 @@ def test_no_chart_without_held_sessions(demo_model, tmp_path):
     assert "Abbildung 1" not in docx_text(out)
 
 
+@pytest.mark.slow
 def test_plotting_and_word_libraries_load_only_when_a_document_is_made():
     code = ("import sys, kpr_excel.cli, kpr_excel.documents, kpr_excel.documents.office; "
             "print(sorted(m for m in ('docxtpl', 'docx', 'exchangelib') if m in sys.modules))")

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from kpr_excel import documents
+from kpr_excel.documents import checks, produce
 from kpr_excel.documents.build_templates import build_all
 from kpr_excel.documents.output import TEMPLATE_DIR
 from kpr_excel.documents.produce import TEMPLATE_NAMES
-
 from tests.documents.conftest import STICHTAG
 from tests.documents.textutil import docx_text
 
@@ -40,6 +39,7 @@ def test_shipped_templates_are_exactly_what_the_builder_makes(tmp_path):
             f"{built.name} ist veraltet: python -m kpr_excel.documents.build_templates ausführen")
 
 
+@pytest.mark.slow
 def test_builder_runs_as_a_module_without_warnings(tmp_path):
     run = subprocess.run([sys.executable, "-W", "error", "-m", "kpr_excel.documents.build_templates", str(tmp_path)],
                          capture_output=True, text=True, cwd=ROOT, timeout=120)
@@ -54,7 +54,7 @@ def test_repository_templates_folder_points_to_the_package():
 
 
 def test_shipped_templates_pass_the_check():
-    assert documents.check_templates() == []
+    assert checks.check_templates() == []
 
 
 @pytest.mark.parametrize("old, new, code, mentioned", [
@@ -65,7 +65,7 @@ def test_shipped_templates_pass_the_check():
 ])
 def test_edited_template_problems_are_reported_in_german(tmp_path, old, new, code, mentioned):
     edit_docx(TEMPLATE_DIR / "Einladung.docx", tmp_path / "Einladung.docx", old, new)
-    findings = documents.check_templates(tmp_path)
+    findings = checks.check_templates(tmp_path)
     errors = [f for f in findings if f.severity.label == "Fehler"]
     assert [f.code for f in errors] == [code]
     assert mentioned in errors[0].message
@@ -74,22 +74,22 @@ def test_edited_template_problems_are_reported_in_german(tmp_path, old, new, cod
 
 
 def test_missing_or_empty_folder_and_non_word_file_are_errors(tmp_path):
-    assert [f.code for f in documents.check_templates(tmp_path / "gibtsnicht")] == ["VORLAGE-4"]
-    assert [f.code for f in documents.check_templates(tmp_path)] == ["VORLAGE-4"]
+    assert [f.code for f in checks.check_templates(tmp_path / "gibtsnicht")] == ["VORLAGE-4"]
+    assert [f.code for f in checks.check_templates(tmp_path)] == ["VORLAGE-4"]
     (tmp_path / "Niederschrift.docx").write_bytes(b"kein Word")
-    codes = [f.code for f in documents.check_templates(tmp_path) if f.severity.label == "Fehler"]
+    codes = [f.code for f in checks.check_templates(tmp_path) if f.severity.label == "Fehler"]
     assert codes == ["VORLAGE-3"]
 
 
 def test_office_copy_of_a_template_is_used_as_it_is(workbook, demo_model):
-    copied, kept = documents.copy_templates(workbook)
+    copied, kept = produce.copy_templates(workbook)
     assert [p.name for p in copied] == [f"{n}.docx" for n in TEMPLATE_NAMES] and not kept
     own = copied[0]
     edit_docx(own, own.with_suffix(".tmp"), "hiermit laden wir Sie herzlich", "wir laden Sie sehr herzlich")
     own.with_suffix(".tmp").replace(own)
-    copied_again, kept_again = documents.copy_templates(workbook)
+    copied_again, kept_again = produce.copy_templates(workbook)
     assert not copied_again and own in kept_again  # the office's edit survives
-    result = documents.write_invitation(workbook, demo_model, _next_kpr(demo_model), today=STICHTAG, guests=False)
+    result = produce.write_invitation(workbook, demo_model, _next_kpr(demo_model), today=STICHTAG, guests=False)
     assert "wir laden Sie sehr herzlich" in docx_text(result.files[0].path)
     assert any(str(own.parent) in note for note in result.notes)
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from kpr_excel.excel import buttons
 from kpr_excel.app import jobs
 from kpr_excel.book.demo import demo_data
+from kpr_excel.excel import buttons
 
 STICHTAG = date(2026, 11, 29)
 

@@ -10,16 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from kpr_excel.excel import buttons, actions as excel_actions
 from kpr_excel.app import check, report
-from kpr_excel.domain import deadlines, schema
-from kpr_excel.book import loader
-from kpr_excel.book import xlwings_io
+from kpr_excel.book import loader, xlwings_io
 from kpr_excel.documents import context
+from kpr_excel.domain import deadlines, schema
 from kpr_excel.domain.errors import KprError
 from kpr_excel.domain.findings import Location
 from kpr_excel.domain.model import Model, Session, Source
-
+from kpr_excel.excel import actions as excel_actions
+from kpr_excel.excel import buttons
 from tests.excel import remote
 from tests.excel.conftest import STICHTAG
 
@@ -29,6 +28,7 @@ def _alerts(xlbook) -> list[dict]:
             for a in xlbook.json()["actions"] if a["func"] == "alert"]
 
 
+@pytest.mark.slow
 def test_regeln_pruefen_end_to_end(workbooks, click):
     generated, computed = workbooks["damaged"]
     request = remote.payload(computed)
@@ -51,6 +51,7 @@ def test_regeln_pruefen_end_to_end(workbooks, click):
     assert not log.exists()
 
 
+@pytest.mark.slow
 def test_progress_goes_to_the_status_bar_and_back_to_excel(workbooks, click):
     app = remote.StandInApp()
     click(buttons.regeln_pruefen, remote.StandInBook(remote.book(remote.payload(workbooks["demo"][1])), app))
@@ -60,6 +61,7 @@ def test_progress_goes_to_the_status_bar_and_back_to_excel(workbooks, click):
     assert [a["mode"] for a in app.alerts] == ["info"]
 
 
+@pytest.mark.slow
 def test_fristen_lists_the_open_deadlines(workbooks):
     generated, computed = workbooks["demo"]
     expected = deadlines.open_deadlines(loader.load_file(generated).model, STICHTAG)
@@ -84,6 +86,7 @@ def _book_selecting(workbooks, name, sheet, row, answer=None):
     return xlbook, loaded, app
 
 
+@pytest.mark.slow
 def test_the_selected_session_row_is_used_without_asking(workbooks):
     xlbook, loaded, app = _book_selecting(workbooks, "demo", "Sitzungen", 5)
     (session,) = [s for s in loaded.model.sessions if s.src.row == 5]
@@ -91,6 +94,7 @@ def test_the_selected_session_row_is_used_without_asking(workbooks):
     assert app.alerts == []
 
 
+@pytest.mark.slow
 def test_a_selected_agenda_row_gives_its_session(workbooks):
     xlbook, loaded, app = _book_selecting(workbooks, "demo", "Tagesordnung", 9)
     (item,) = [i for i in loaded.model.agenda if i.src.row == 9]
@@ -100,6 +104,7 @@ def test_a_selected_agenda_row_gives_its_session(workbooks):
 
 @pytest.mark.parametrize(("sheet", "row"), [("Sitzungen", 1), ("Mitglieder", 5)])
 @pytest.mark.parametrize("answer", ["yes", "no"])
+@pytest.mark.slow
 def test_without_a_selected_session_the_next_one_is_offered(workbooks, sheet, row, answer):
     xlbook, loaded, app = _book_selecting(workbooks, "demo", sheet, row, answer)
     upcoming = context.next_session(loaded.model, STICHTAG)
@@ -112,6 +117,7 @@ def test_without_a_selected_session_the_next_one_is_offered(workbooks, sheet, ro
     assert "keine Sitzung markiert" in question["prompt"]
 
 
+@pytest.mark.slow
 def test_a_selected_row_that_cannot_be_used_is_explained(workbooks):
     damaged = loader.load_file(workbooks["damaged"][0])
     (broken,) = [f.location.row for f in damaged.findings
@@ -123,6 +129,7 @@ def test_a_selected_row_that_cannot_be_used_is_explained(workbooks):
     assert app.alerts == []
 
 
+@pytest.mark.slow
 def test_an_agenda_row_of_an_unknown_session_is_explained(workbooks):
     damaged = loader.load_file(workbooks["damaged"][0])
     (row,) = [i.src.row for i in damaged.model.agenda if damaged.model.session(i.session) is None]
@@ -166,6 +173,7 @@ def _without_sheet(request, name):
     return request
 
 
+@pytest.mark.slow
 def test_an_unusable_workbook_is_explained_in_german(workbooks, click):
     xlbook = remote.book(_without_sheet(remote.payload(workbooks["demo"][1]), "Mitglieder"))
     click(buttons.regeln_pruefen, xlbook)
@@ -177,6 +185,7 @@ def test_an_unusable_workbook_is_explained_in_german(workbooks, click):
     assert [a["func"] for a in xlbook.json()["actions"]] == ["alert"]  # nothing written
 
 
+@pytest.mark.slow
 def test_fristen_on_an_unusable_workbook_is_no_empty_list(workbooks, click):
     xlbook = remote.book(_without_sheet(remote.payload(workbooks["demo"][1]), "Sitzungen"))
     click(buttons.fristen_anzeigen, xlbook)
@@ -184,6 +193,7 @@ def test_fristen_on_an_unusable_workbook_is_no_empty_list(workbooks, click):
     assert alert["mode"] == "critical" and "„Sitzungen“ fehlt" in alert["prompt"]
 
 
+@pytest.mark.slow
 def test_a_bug_is_reported_in_german_with_the_details_in_the_log(workbooks, click, monkeypatch):
     def broken(*args):
         raise ZeroDivisionError("division by zero")
@@ -199,6 +209,7 @@ def test_a_bug_is_reported_in_german_with_the_details_in_the_log(workbooks, clic
     assert "Traceback" in log.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_a_write_that_cannot_be_done_is_explained_in_german(workbooks, click, monkeypatch):
     """The Versand header is gone: the adapter refuses, the user reads why."""
     from kpr_excel.book.edits import Edits, UpsertRows
@@ -221,6 +232,7 @@ def test_a_write_that_cannot_be_done_is_explained_in_german(workbooks, click, mo
                                "Überschriften wiederherstellen.")
 
 
+@pytest.mark.slow
 def test_the_actions_module_imports_no_heavy_library():
     heavy = ("openpyxl", "xlwings", "docx", "docxtpl", "exchangelib", "matplotlib", "jinja2", "holidays")
     code = ("import sys, kpr_excel.excel.actions; "
@@ -248,6 +260,7 @@ def _docx_text(path) -> str:
     return "\n".join([p.text for p in document.paragraphs] + cells)
 
 
+@pytest.mark.slow
 def test_the_invitation_of_the_selected_session_goes_beside_the_workbook(workbooks, tmp_path):
     from kpr_excel.domain.values import german_date_long
 
@@ -265,12 +278,14 @@ def test_the_invitation_of_the_selected_session_goes_beside_the_workbook(workboo
     assert app.statuses[-1] == f"KPR: Einladung zur Sitzung {session.id} wird erstellt …"
 
 
+@pytest.mark.slow
 def test_declining_the_offered_session_writes_nothing(workbooks, tmp_path):
     xlbook, app = _saved_book(workbooks, tmp_path, answer="no")
     assert excel_actions.niederschrift_erstellen(xlbook, today=STICHTAG) == ""
     assert len(app.alerts) == 1 and not list(tmp_path.rglob("*.docx"))
 
 
+@pytest.mark.slow
 def test_the_yearly_report_is_of_the_year_due(workbooks, tmp_path):
     xlbook, _ = _saved_book(workbooks, tmp_path)
     text = excel_actions.jahresbericht_erstellen(xlbook, today=STICHTAG)
@@ -284,6 +299,7 @@ def test_report_year_follows_the_deadline_of_paragraph_5(today, year):
     assert excel_actions.report_year(Model(), today) == year
 
 
+@pytest.mark.slow
 def test_documents_need_a_saved_workbook(workbooks, click):
     request = remote.payload(workbooks["demo"][1])
     request["book"]["name"] = "Mappe1"  # a new book that was never saved

@@ -12,15 +12,17 @@ import functools
 
 import pytest
 
-from kpr_excel.excel import buttons, actions as excel_actions
-from kpr_excel.book import loader
-from kpr_excel.domain import schema
 from kpr_excel.app import send as send_job
-from kpr_excel.book import xlwings_io
-from kpr_excel.sending.dispatch import STATE_SENT
+from kpr_excel.book import loader, xlwings_io
+from kpr_excel.domain import schema
 from kpr_excel.domain.errors import KprError
+from kpr_excel.excel import actions as excel_actions
+from kpr_excel.excel import buttons
 from kpr_excel.mail import credentials
+from kpr_excel.sending.dispatch import STATE_SENT
 from kpr_excel.sending.plan import INVITATION, MINUTES
+from tests.excel import remote
+from tests.excel.conftest import STICHTAG
 from tests.mail.conftest import (  # noqa: F401 - fixtures used by the Anmelden tests
     EWS_PASSWORD,
     EWS_USER,
@@ -32,8 +34,7 @@ from tests.mail.conftest import (  # noqa: F401 - fixtures used by the Anmelden 
     test_ca,
 )
 
-from tests.excel import remote
-from tests.excel.conftest import STICHTAG
+pytestmark = pytest.mark.slow  # workbooks computed by LibreOffice, mail servers
 
 
 @pytest.fixture
@@ -56,8 +57,7 @@ def _next_session(path):
 
 def _expected_plan(path, session_id, document):
     """The plan the library makes from the file, for comparison with what the button did."""
-    return send_job.send_session_document(path, loader.load_file(path), session_id, document,
-                                          write_log=None, stichtag=STICHTAG, dry_run=True)
+    return send_job.prepare_send(path, loader.load_file(path), session_id, document, stichtag=STICHTAG).plan
 
 
 def _outbox(folder):

@@ -9,13 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kpr_excel.app import check, report
-from kpr_excel.book import loader
-from kpr_excel.domain import schema
-from kpr_excel.book import xlwings_io
+from kpr_excel.book import loader, xlwings_io
 from kpr_excel.book.edits import Edits, SetCells, UpsertRows
+from kpr_excel.domain import schema
 from kpr_excel.domain.errors import KprError
 from kpr_excel.domain.findings import Location
-
 from tests.excel import remote
 from tests.excel.conftest import STICHTAG
 
@@ -28,6 +26,7 @@ def _columns(model):
 
 
 @pytest.mark.parametrize("name", ["demo", "damaged"])
+@pytest.mark.slow
 def test_both_adapters_give_the_same_model_and_findings(workbooks, name):
     generated, computed = workbooks[name]
     by_file = loader.load_file(generated)
@@ -84,6 +83,7 @@ def test_values_are_normalised_to_what_openpyxl_reads(value, expected):
     assert result == expected and type(result) is type(expected)
 
 
+@pytest.mark.slow
 def test_pruefung_is_replaced_in_one_block_with_links(workbooks):
     request = remote.payload(workbooks["damaged"][1])
     xlbook = remote.book(request)
@@ -125,6 +125,7 @@ def _log_row(key: str, state: str, **more) -> dict:
                 **more)
 
 
+@pytest.mark.slow
 def test_send_log_rows_are_appended_and_updated_in_blocks(workbooks):
     request = remote.payload(workbooks["demo"][1])
     xlbook = remote.book(request)
@@ -151,6 +152,7 @@ def test_send_log_rows_are_appended_and_updated_in_blocks(workbooks):
     assert all(e.timestamp == datetime(2026, 11, 20, 10, 15) for e in log)
 
 
+@pytest.mark.slow
 def test_a_row_without_key_is_kept_and_new_rows_go_below_it(workbooks):
     """A note the office typed into Versand (no Schlüssel) must not be overwritten by the log."""
     request = remote.payload(workbooks["demo"][1])
@@ -167,6 +169,7 @@ def test_a_row_without_key_is_kept_and_new_rows_go_below_it(workbooks):
     assert rows[2][0] == "K|E|P01|v1"
 
 
+@pytest.mark.slow
 def test_status_cells_are_written_without_touching_the_formulas_between(workbooks):
     request = remote.payload(workbooks["demo"][1])
     xlbook = remote.book(request)
@@ -202,6 +205,7 @@ def test_status_cells_are_written_without_touching_the_formulas_between(workbook
         r[:col[status]] + r[col[status] + 1:col[sent]] for r in untouched]
 
 
+@pytest.mark.slow
 def test_a_missing_send_log_sheet_is_created_with_its_table(workbooks):
     request = remote.payload(workbooks["demo"][1])
     request["sheets"] = [s for s in request["sheets"] if s["name"] != "Versand"]
@@ -217,6 +221,7 @@ def test_a_missing_send_log_sheet_is_created_with_its_table(workbooks):
     assert (entry.src.row, entry.key, entry.state) == (2, "K|E|P01|v1", "gesendet")
 
 
+@pytest.mark.slow
 def test_nothing_is_written_where_the_header_is_gone(workbooks):
     request = remote.payload(workbooks["demo"][1])
     versand = next(s for s in request["sheets"] if s["name"] == "Versand")
@@ -228,6 +233,7 @@ def test_nothing_is_written_where_the_header_is_gone(workbooks):
     assert xlbook.json()["actions"] == []
 
 
+@pytest.mark.slow
 def test_the_selection_names_sheet_and_first_row(workbooks):
     xlbook = remote.book(remote.payload(workbooks["demo"][1], active="Tagesordnung", selection="B7:D9"))
     assert xlwings_io.selected_cell(xlbook) == Location("Tagesordnung", 7)

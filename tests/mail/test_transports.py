@@ -301,6 +301,7 @@ class TestOutbox(TransportContract):
 # -- SMTP --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 class TestSmtp(TransportContract):
     supports_draft = False
 
@@ -393,6 +394,7 @@ class ExchangeBase:
         return [got_from_ews(m) for m in self.server.folder("drafts")]
 
 
+@pytest.mark.slow
 class TestExchange(ExchangeBase, TransportContract):
     def break_after(self, delivered):
         chunk, rest = divmod(delivered, 10)
@@ -485,6 +487,7 @@ FAULTS = [
 ]
 
 
+@pytest.mark.slow
 class TestExchangeFaults(ExchangeBase):
     @pytest.fixture(autouse=True)
     def _slow_submission(self, _exchange):
@@ -574,12 +577,13 @@ def test_password_from_environment_first_then_keyring(memory_keyring, monkeypatc
 
 def test_missing_password_is_a_clear_german_error(memory_keyring):
     settings = TransportSettings(kind="smtp", smtp_host="mail.example", smtp_user="versand")
-    with pytest.raises(KprError, match="Kein Passwort für versand.*kpr anmelden"):
+    with pytest.raises(KprError, match=r"Kein Passwort für versand.*kpr anmelden"):
         make_transport(settings)
     memory_keyring.set_password("kpr-excel", "versand", "geheim")
     assert make_transport(settings)._password == "geheim"
 
 
+@pytest.mark.slow
 def test_check_login_against_both_servers(smtp_server, ews_server, test_ca):
     smtp = TransportSettings(kind="smtp", smtp_host="127.0.0.1", smtp_port=smtp_server.port,
                              smtp_user=SMTP_USER, ca_bundle=test_ca.ca_file, timeout=10)
@@ -594,6 +598,7 @@ def test_check_login_against_both_servers(smtp_server, ews_server, test_ca):
         assert "Passwort falsch" in str(info.value)
 
 
+@pytest.mark.slow
 def test_importing_the_mail_package_does_not_import_exchangelib():
     code = (
         "import sys, kpr_excel.mail.transports, kpr_excel.mail.credentials;"

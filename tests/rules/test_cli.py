@@ -9,12 +9,11 @@ import pytest
 from openpyxl import Workbook
 from typer.testing import CliRunner
 
+from kpr_excel.book.demo import demo_data
 from kpr_excel.book.generate import build_workbook
 from kpr_excel.cli import app
 from kpr_excel.domain.deadlines import last_working_day
-from kpr_excel.book.demo import demo_data
 from kpr_excel.rules import RULES
-
 from tests.rules.examples import KPR4, STICHTAG, session
 
 runner = CliRunner()
@@ -75,7 +74,8 @@ def test_regeln_json_has_every_rule():
     result = kpr("regeln", "--json")
     assert result.exit_code == 0
     rows = json.loads(result.stdout)
-    assert [r["code"] for r in rows] == [r.code for r in RULES] + [f"DATA-{n}" for n in range(1, 6)]
+    assert [r["code"] for r in rows] == ([r.code for r in RULES] + [f"DATA-{n}" for n in range(1, 6)]
+                                         + [f"VORLAGE-{n}" for n in range(1, 5)] + [f"AI{n:02}" for n in range(1, 15)])
     assert all({"code", "symbol", "severity", "paragraph", "description"} <= set(r) for r in rows)
     assert {r["code"]: r["severities"] for r in rows}["GO-7.4"] == ["Fehler", "Warnung"]
 
@@ -85,6 +85,24 @@ def test_regeln_text_names_every_rule():
     assert result.exit_code == 0
     assert all(r.code in result.stdout and r.symbol in result.stdout for r in RULES)
     assert all(f"DATA-{n}" in result.stdout for n in range(1, 6))
+    assert "VORLAGE-4 vorlage-fehlt" in result.stdout and "AI07 runpython-ziel" in result.stdout
+    assert result.stdout.index("Prüfungen der Word-Vorlagen") < result.stdout.index("VORLAGE-1")
+
+
+def test_every_code_a_check_prints_is_in_the_registry():
+    """The demo's findings, every template finding and every add-in finding carry registered codes."""
+    import inspect
+    import re
+
+    from kpr_excel.addin import check as addin_check
+    from kpr_excel.app.codes import CODES_BY_NAME
+    from kpr_excel.book import loader
+    from kpr_excel.documents import checks
+
+    for module in (loader, checks, addin_check):
+        used = set(re.findall(r'"((?:DATA|VORLAGE)-\d+)"', inspect.getsource(module)))
+        assert used <= set(CODES_BY_NAME), module.__name__
+    assert {c.code for c in RULES} <= set(CODES_BY_NAME)
 
 
 def test_pruefen_json_carries_deadline_act_by_and_session(tmp_path):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from kpr_excel.book.generate import build_workbook
-from kpr_excel.domain.deadlines import last_working_day
 from kpr_excel.book.demo import demo_data
+from kpr_excel.book.generate import build_workbook
 from kpr_excel.book.loader import load_file
+from kpr_excel.domain.deadlines import last_working_day
 from kpr_excel.rules import RULES_BY_CODE, run_rules
-
 from tests.rules.examples import EXAMPLES
 
 # Rules whose findings concern a session; the sending code blocks a send on them.
@@ -27,7 +26,16 @@ def load_example(example, folder):
     return data, load_file(path)
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.id)
+def _examples():
+    """Each example as a test; beyond the first breaking and the first keeping one of a rule, slow."""
+    seen = set()
+    for example in EXAMPLES:
+        key = (example.code, example.breaks)
+        yield pytest.param(example, id=example.id, marks=pytest.mark.slow if key in seen else ())
+        seen.add(key)
+
+
+@pytest.mark.parametrize("example", list(_examples()))
 def test_example(example, tmp_path):
     data, loaded = load_example(example, tmp_path)
     assert loaded.findings == ()  # the data are valid: what is tested is the rule

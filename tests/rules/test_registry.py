@@ -13,7 +13,6 @@ from kpr_excel.domain.findings import Location, Severity
 from kpr_excel.domain.model import Model, Session, Source
 from kpr_excel.rules import RULES, RULES_BY_CODE, DocumentText, Issue, Rule, run_rules
 from kpr_excel.rules.confidentiality import confidentiality_notice_required, has_confidentiality_notice
-
 from tests.rules.examples import EXAMPLES
 
 REPO = Path(__file__).resolve().parents[2]

@@ -16,16 +16,17 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kpr_excel.domain import schema
+from kpr_excel.app.jobs import new_workbook
+from kpr_excel.app.send import OUTBOX_FOLDER
+from kpr_excel.book.demo import demo_data
 from kpr_excel.book.edits import Edits, SetCells
+from kpr_excel.book.loader import load_file
 from kpr_excel.book.writer import write_edits
 from kpr_excel.cli import app
-from kpr_excel.book.demo import demo_data
-from kpr_excel.documents import output_dir, write_invitation
-from kpr_excel.app.jobs import new_workbook
-from kpr_excel.book.loader import load_file
+from kpr_excel.documents.output import output_dir
+from kpr_excel.documents.produce import write_invitation
+from kpr_excel.domain import schema
 from kpr_excel.sending.plan import INVITATION, make_plan
-from kpr_excel.app.send import OUTBOX_FOLDER
 from tests.mail.conftest import (  # noqa: F401 - fixtures shared with the mail tests
     EWS_PASSWORD,
     EWS_USER,
@@ -154,7 +155,7 @@ def outbox_received(path: Path) -> list[Got]:
 # -- the command --------------------------------------------------------------------------------
 
 
-def kpr(*args, input: str | None = None):  # noqa: A002 - click's name
+def kpr(*args, input: str | None = None):
     return runner.invoke(app, [str(a) for a in args], input=input)
 
 

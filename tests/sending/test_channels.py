@@ -14,10 +14,10 @@ import shutil
 import docx
 import pytest
 
-from kpr_excel.domain import schema
 from kpr_excel.book.demo import demo_data
-from kpr_excel.sending.dispatch import STATE_SENT, checksum
 from kpr_excel.documents.output import session_file
+from kpr_excel.domain import schema
+from kpr_excel.sending.dispatch import STATE_SENT, checksum
 from kpr_excel.sending.plan import MINUTES
 from tests.mail.test_transports import got_from_email, got_from_ews
 from tests.sending.conftest import (
@@ -36,6 +36,8 @@ from tests.sending.conftest import (
     send_log,
     set_settings,
 )
+
+pytestmark = pytest.mark.slow  # the demo sent end to end with its documents, over each channel
 
 DEMO = demo_data(STICHTAG)
 PERSONS = {p["id"]: p for p in DEMO["Mitglieder"]}

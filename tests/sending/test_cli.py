@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kpr_excel.domain import schema
 from kpr_excel.book.edits import Edits, SetCells
 from kpr_excel.book.writer import write_edits
+from kpr_excel.domain import schema
 from kpr_excel.mail.credentials import SERVICE
 from tests.sending.conftest import (
     EWS_PASSWORD,
@@ -18,8 +18,8 @@ from tests.sending.conftest import (
     kpr,
     model_of,
     send,
-    set_settings,
     send_log,
+    set_settings,
     squeeze,
 )
 
@@ -51,6 +51,7 @@ def guest_on_confidential_item(path) -> str:
     pytest.param(member_without_email, "GO-7.5", id="member-without-email"),
     pytest.param(guest_on_confidential_item, "GO-8.1", id="confidential-item-with-guest"),
 ])
+@pytest.mark.slow
 def test_an_error_finding_blocks_the_send(exchange_book, ews_server, break_rule, code):
     name = break_rule(exchange_book)
     before = exchange_book.read_bytes()
@@ -69,6 +70,7 @@ def test_an_error_finding_blocks_the_send(exchange_book, ews_server, break_rule,
     assert ews_server.requests == []
 
 
+@pytest.mark.slow
 def test_workbook_open_in_excel_is_refused_before_anything_is_sent(exchange_book, ews_server):
     lock = exchange_book.with_name("~$" + exchange_book.name)
     lock.write_bytes(b"Juliane Hempel")
@@ -101,6 +103,7 @@ def test_minutes_of_a_session_still_to_come_are_not_sent(book):
     assert not (documents_folder(book) / "Postausgang").exists()
 
 
+@pytest.mark.slow
 def test_anmelden_stores_only_a_password_the_server_accepted(exchange_book, ews_server, memory_keyring,
                                                              monkeypatch):
     monkeypatch.delenv("KPR_PASSWORT")

@@ -6,10 +6,11 @@ import io
 import shutil
 
 import docx
+import pytest
 
-from kpr_excel.sending.dispatch import checksum
-from kpr_excel.documents.output import MANIFEST
 from kpr_excel.documents.office import convert
+from kpr_excel.documents.output import MANIFEST
+from kpr_excel.sending.dispatch import checksum
 from tests.sending.conftest import (
     assert_clean_exit,
     documents_folder,
@@ -20,6 +21,8 @@ from tests.sending.conftest import (
     send_log,
 )
 from tests.sending.test_channels import MEMBERS_FILE, docx_text
+
+pytestmark = pytest.mark.slow  # documents made, converted to PDF and sent
 
 ADDED = "Ergänzung der Geschäftsstelle: Parkplätze im Innenhof"
 
@@ -99,7 +102,7 @@ def test_only_the_missing_guest_version_is_made_the_edited_one_stays(book):
     """The members' file was edited in Word, the guest's is missing: make the guest's alone."""
     folder = documents_folder(book)
     edited = edit_in_word(folder / MEMBERS_FILE)
-    (guest_file,) = [p for p in folder.glob("*Gast*.docx")]
+    (guest_file,) = list(folder.glob("*Gast*.docx"))
     guest_file.unlink()
     manifest = (folder / MANIFEST).read_bytes()
     assert_clean_exit(send(book), 0)

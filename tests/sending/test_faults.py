@@ -25,6 +25,8 @@ from tests.sending.conftest import (
 )
 from tests.servers.ews import Fault
 
+pytestmark = pytest.mark.slow  # an EWS server for each case
+
 RECIPIENTS = 40
 CHUNK = 10
 REFUSED = "Exchange-Server hat mit einem Fehler geantwortet (HTTP 500)"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from hypothesis import given, settings, strategies as st
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from kpr_excel.domain import schema
 from kpr_excel.book.demo import demo_data
+from kpr_excel.domain import schema
 from kpr_excel.domain.findings import Finding, Location, Severity
 from kpr_excel.domain.model import AgendaItem, Model, Person, Seat, Session, Settings, Source
 from kpr_excel.sending.plan import INVITATION, MINUTES, ROLE_GUEST, make_plan
@@ -31,6 +33,7 @@ items = st.lists(
 )
 
 
+@pytest.mark.slow  # 300 hypothesis examples
 @settings(max_examples=300, deadline=None)
 @given(people=people, items=items, mode=st.sampled_from(["in Kopie", "anstelle", "nein"]),
        public=st.booleans(), document=st.sampled_from([INVITATION, MINUTES]))
@@ -62,11 +65,11 @@ def test_no_plan_gives_a_non_member_a_confidential_item(people, items, mode, pub
 
 
 def _demo_model(stichtag=date(2026, 11, 29)):
-    from kpr_excel.book.generate import build_workbook
-    from kpr_excel.book.reader import read_book
-
     import tempfile
     from pathlib import Path
+
+    from kpr_excel.book.generate import build_workbook
+    from kpr_excel.book.reader import read_book
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "demo.xlsx"
@@ -103,7 +106,8 @@ def test_deputy_invited_instead_when_member_is_prevented():
 
     model = _demo_model()
     model = replace(model, settings=replace(model.settings, deputy_mode="anstelle"),
-                    attendance=model.attendance + (Attendance(Source("Anwesenheit", 99), "KPR-2026-4", "P04", "entschuldigt"),))
+                    attendance=(*model.attendance,
+                                Attendance(Source("Anwesenheit", 99), "KPR-2026-4", "P04", "entschuldigt")))
     plan = make_plan(model, "KPR-2026-4", INVITATION)
     by_id = {d.recipient.id: d for d in plan.deliveries}
     assert "P04" not in by_id and by_id["P25"].on_behalf_of.id == "P04"
@@ -127,7 +131,7 @@ def test_a_member_named_as_guest_outside_the_circle_is_not_dropped_silently():
     model = _demo_model()
     outsider = model.person("P05")  # a KPR member, not of the Jour fixe
     item = AgendaItem(Source("Tagesordnung", 99), "JF-2026-4", "3", "Lagebild", guests=(outsider.id,))
-    model = replace(model, agenda=model.agenda + (item,))
+    model = replace(model, agenda=(*model.agenda, item))
     plan = make_plan(model, "JF-2026-4", INVITATION)
     assert outsider.id not in {d.recipient.id for d in plan.deliveries}
     assert any(outsider.name in note for note in plan.notes)
@@ -137,12 +141,12 @@ def test_a_former_member_named_as_guest_gets_the_guest_version_and_it_exists(tmp
     """The plan and the documents agree on who is a guest: a member whose term ended is one."""
     from dataclasses import replace
 
-    from kpr_excel.documents import context
     from kpr_excel.app.send import SessionDocuments
+    from kpr_excel.documents import context
 
     model = _demo_model()
     former = replace(model.person("P14"), active_until=date(2026, 6, 30))
-    items = tuple(replace(i, guests=i.guests + ("P14",)) if i.session == "KPR-2026-4" and i.number == "4" else i
+    items = tuple(replace(i, guests=(*i.guests, "P14")) if i.session == "KPR-2026-4" and i.number == "4" else i
                   for i in model.agenda)
     model = replace(model, persons=tuple(former if p.id == "P14" else p for p in model.persons), agenda=items)
     plan = make_plan(model, "KPR-2026-4", INVITATION)

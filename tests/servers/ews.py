@@ -512,7 +512,7 @@ def _busy_fault(back_off_ms: int) -> bytes:
         f'<e:Message xmlns:e="{E}">{text}</e:Message>'
         f'<t:MessageXml xmlns:t="{T}"><t:Value Name="BackOffMilliseconds">{back_off_ms}</t:Value></t:MessageXml>'
         "</detail></s:Fault></s:Body></s:Envelope>"
-    ).encode("utf-8")
+    ).encode()
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -569,7 +569,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.server.open_sockets.discard(self.request)
             self.request.close()
 
-    def log_message(self, format, *args) -> None:  # noqa: A002 - keep test output quiet
+    def log_message(self, format, *args) -> None:
         pass
 
     # -- HTTP --------------------------------------------------------------------------------
@@ -624,7 +624,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._challenge()
         return "none" if not header else "failed"
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server naming
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(length)
         ews = self.server.ews

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from corpus import DEMO, STICHTAG, cells, excel_lock, row_of
 from typer.testing import CliRunner
 
-from corpus import DEMO, STICHTAG, cells, excel_lock, row_of
 from kpr_excel.app import jobs
 from kpr_excel.book import loader
-from kpr_excel.domain import schema
-from kpr_excel.book.generate import composition_rows
 from kpr_excel.book.files import BACKUP_DIR
+from kpr_excel.book.generate import composition_rows
 from kpr_excel.cli import app
+from kpr_excel.domain import schema
 
 runner = CliRunner()
 DAY = STICHTAG.strftime("%d.%m.%Y")
@@ -69,6 +69,7 @@ def test_neu_wants_an_xlsx_name(tmp_path, name):
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.slow
 def test_demo_builds_a_workbook_without_data_findings(tmp_path):
     folder = tmp_path / "kpr-demo"
     result = kpr("demo", folder, "--stichtag", DAY)
@@ -159,6 +160,7 @@ def test_an_error_message_with_brackets_reaches_the_person_as_it_is(tmp_path):
     assert "Traceback" not in result.output and "Interner Fehler" not in result.output
 
 
+@pytest.mark.slow
 def test_kpr_start_and_the_loader_do_not_import_openpyxl():
     # Every `kpr` call and every ribbon click starts Python anew; openpyxl costs about 0.1 s.
     import subprocess
@@ -167,5 +169,5 @@ def test_kpr_start_and_the_loader_do_not_import_openpyxl():
     code = ("import sys, kpr_excel.cli, kpr_excel.book.loader; "
             "print(sorted(m for m in ('openpyxl', 'docx', 'exchangelib', 'holidays') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                          cwd=Path(__file__).resolve().parent.parent)
+                          cwd=Path(__file__).resolve().parents[2])
     assert done.stdout.strip() == "[]"

@@ -20,12 +20,14 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
 from corpus import CASES, DEMO, STICHTAG, Case
+
 from kpr_excel.app import jobs
 from kpr_excel.book import loader
 
-ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow  # every case runs `python -m kpr_excel` twice
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def kpr_env() -> dict[str, str]:
@@ -163,7 +165,7 @@ def test_input_stays_byte_identical(outcome):
     assert digest(outcome.path) == outcome.before
     folder = sorted(p.name for p in outcome.path.parent.iterdir())
     if outcome.case.side_file:
-        assert folder == sorted(outcome.listing + [f"{outcome.path.stem}_Ergebnis.xlsx"])
+        assert folder == sorted([*outcome.listing, f"{outcome.path.stem}_Ergebnis.xlsx"])
     elif outcome.case.refuses_writing:
         assert folder == outcome.listing  # no side file, no backup folder, no temporary file
 

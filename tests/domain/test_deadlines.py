@@ -6,11 +6,23 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kpr_excel.domain.deadlines import (
-    AGENDA, INVITATION, MINUTES, Deadline, State, _holidays, add_months, is_working_day,
-    last_working_day, open_deadlines, report_deadline, session_deadline, session_deadlines,
+    AGENDA,
+    INVITATION,
+    MINUTES,
+    Deadline,
+    State,
+    _holidays,
+    add_months,
+    is_working_day,
+    last_working_day,
+    open_deadlines,
+    report_deadline,
+    session_deadline,
+    session_deadlines,
 )
 from kpr_excel.domain.model import Model, Session, Settings, Source
 

@@ -7,8 +7,8 @@ from datetime import date, datetime, time, timezone
 
 import icalendar
 
-from kpr_excel.sending.calendar import session_ics
 from kpr_excel.domain.model import Model, Session, Settings, Source
+from kpr_excel.sending.calendar import session_ics
 
 NOW = datetime(2027, 5, 2, 8, 30, tzinfo=timezone.utc)
 
