@@ -532,7 +532,8 @@ def _resolve_call(call: ast.Call, bindings: Mapping[str, object]) -> tuple[str |
     except ValueError:
         return f"{ast.unparse(call)!r}: nur feste Werte als Argumente sind erlaubt.", dotted
     try:
-        inspect.signature(target).bind(*args, **kwargs)
+        # keyword.arg is None for `**mapping`; bind() then raises the TypeError handled below
+        inspect.signature(target).bind(*args, **kwargs)  # type: ignore[arg-type]
     except TypeError as exc:
         return f"{ast.unparse(call)!r} passt nicht zu {dotted}: {exc}.", dotted
     except ValueError:

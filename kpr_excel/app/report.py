@@ -27,7 +27,8 @@ def grouped(findings) -> list[tuple[Severity, list[Finding]]]:
 def pruefung_edits(findings, stichtag: date, now: datetime | None = None) -> Edits:
     """The Pruefung sheet, replaced: one row per finding with a link to its cell."""
     now = now or datetime.now()
-    rows, links = [], []
+    rows: list[tuple[object, ...]] = []
+    links: list[tuple[str, int, str] | None] = []
     for f in findings:
         loc = f.location
         rows.append((f.severity.label, f.code, f.symbol, f.paragraph, f.message,

@@ -105,6 +105,7 @@ def add_sheet(workbook, sheet: schema.Sheet, rows: Sequence[Sequence[object]], *
         for col, column in enumerate(sheet.columns, start=1):
             value = values[col - 1] if col - 1 < len(values) else None
             if column.kind is schema.Kind.FORMULA:
+                assert column.formula is not None  # every FORMULA column of the schema has one
                 value = column.formula.format(row=row, **formula_letters)
             elif column.kind is schema.Kind.BOOL and isinstance(value, bool):
                 value = "ja" if value else "nein"  # as the dropdown offers it, not WAHR/FALSCH

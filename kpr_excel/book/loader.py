@@ -103,7 +103,8 @@ def load_book(book: Book) -> LoadResult:
         findings.extend(sheet_findings)
         unusable = unusable or (broken and sheet.required)
     settings = _settings(loaded.pop(schema.EINSTELLUNGEN.name, []), findings)
-    parts = {schema.SHEETS_BY_NAME[name].records: tuple(objs) for name, objs in loaded.items()}
+    # Every sheet left in `loaded` fills a Model field (Einstellungen, which fills none, was popped).
+    parts = {typing.cast(str, schema.SHEETS_BY_NAME[name].records): tuple(objs) for name, objs in loaded.items()}
     result = model.Model(**parts, settings=settings)
     findings.extend(_check_references(result, present))
     return LoadResult(result, tuple(findings), unusable)
@@ -214,7 +215,7 @@ def _convert(value, column: schema.Column):
 
 
 def _settings(rows, findings: list[Finding]) -> model.Settings:
-    given: dict[str, object] = {}
+    given: dict[str, typing.Any] = {}  # each value parsed for its setting's kind
     positions: list[tuple[str, int]] = []
     by_label = {norm(s.label): s for s in schema.SETTINGS}
     for src, parsed in rows:

@@ -171,6 +171,7 @@ def _upsert(workbook, op: UpsertRows) -> None:
     key_col = columns[op.key]
     existing = {}
     last = head
+    row: int | None  # below: the row found for a key, or None
     for row in range(head + 1, worksheet.max_row + 1):
         value = worksheet.cell(row=row, column=key_col).value
         if value not in (None, ""):

@@ -246,6 +246,7 @@ class _Sheet:
         self._require(columns, [op.key])
         existing: dict[str, int] = {}
         last = head
+        number: int | None  # a row number here, below the row found for a key or None
         for number in sorted(n for n in self.values if n > head):
             if any(self._value(number, c) not in (None, "") for c in columns.values()):
                 last = number
@@ -291,9 +292,9 @@ class _Sheet:
                     area = self.xlsheet.range((top, column), (top + len(values) - 1, column))
                     area.number_format = formats.pop()
         for (row, column), value in cells.items():
-            values = self.values.setdefault(row, [])
-            values.extend([None] * (column - len(values)))
-            values[column - 1] = value
+            row_values = self.values.setdefault(row, [])
+            row_values.extend([None] * (column - len(row_values)))
+            row_values[column - 1] = value
 
     def _grow_table(self, head: int, last: int) -> None:
         """Extend the table whose header is `head` so that appended rows belong to it."""

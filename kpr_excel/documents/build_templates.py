@@ -17,6 +17,7 @@ import sys
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -26,6 +27,9 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 from kpr_excel.documents.output import TEMPLATE_DIR
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocumentObject  # what docx.Document() returns
 
 FONT = "Arial"  # DIN 5008 letters; Liberation Sans is metric-compatible where Arial is missing
 DARK = RGBColor(0x1F, 0x2A, 0x44)
@@ -40,7 +44,7 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 # --------------------------------------------------------------------------------------
 
 
-def _new_document(title: str) -> Document:
+def _new_document(title: str) -> DocumentObject:
     doc = Document()
     _german_arial_styles(doc)
     section = doc.sections[0]
@@ -286,7 +290,7 @@ def _signature_row(doc, loop: str, lines) -> None:
 # --------------------------------------------------------------------------------------
 
 
-def build_einladung() -> Document:
+def build_einladung() -> DocumentObject:
     doc = _new_document("Einladung")
     section = doc.sections[0]
     section.top_margin = Cm(4.5)  # DIN 5008 form B: the address field starts 45 mm from the top
@@ -352,7 +356,7 @@ def build_einladung() -> Document:
 # --------------------------------------------------------------------------------------
 
 
-def build_niederschrift() -> Document:
+def build_niederschrift() -> DocumentObject:
     doc = _new_document("Niederschrift")
     section = doc.sections[0]
     _running_header(section, "{{ stadt }} · {{ gremium }} · Niederschrift vom {{ sitzung.datum }}"
@@ -440,7 +444,7 @@ def build_niederschrift() -> Document:
 # --------------------------------------------------------------------------------------
 
 
-def build_jahresbericht() -> Document:
+def build_jahresbericht() -> DocumentObject:
     doc = _new_document("Jahresbericht")
     section = doc.sections[0]
     _running_header(section, "{{ stadt }} · {{ gremium }} · Präventions- und Tätigkeitsbericht {{ jahr }}")

@@ -89,7 +89,7 @@ def sample_model(stichtag: date = SAMPLE_DAY) -> Model:
     data = demo_data(stichtag)
     book = {}
     for sheet in schema.SHEETS:
-        rows = [(1, tuple(c.header for c in sheet.columns))]
+        rows: list[tuple[int, tuple[object, ...]]] = [(1, tuple(c.header for c in sheet.columns))]
         rows += [(number, tuple(row.get(c.key) for c in sheet.columns))
                  for number, row in enumerate(data.get(sheet.name, ()), start=2)]
         book[sheet.name] = SheetRows(sheet.name, tuple(rows))
@@ -100,6 +100,7 @@ def sample_contexts(model: Model, stichtag: date = SAMPLE_DAY) -> dict[str, list
     """Every variant a template must take: members' and guest's invitation, draft and final minutes."""
     choice = demo_choice(model, stichtag)
     upcoming, held = choice.next_session, choice.last_held
+    assert upcoming is not None and held is not None  # the demo has both
     report = context.yearly_report_context(model, choice.year, today=stichtag)
     report["diagramm"] = attendance_chart(report["sitzungen"], choice.year)
     return {

@@ -52,7 +52,8 @@ def invitees(model: Model, session: Session) -> tuple[Person, ...]:
     seats = {s.id: s for s in model.seats}
     if session.gremium == schema.GREMIUM_AG:
         group = model.working_group(session.working_group)
-        wanted = set(group.members) | {group.lead} if group else set()
+        # set[str | None]: the explicit type argument spares mypy a wrong guess from the `else`
+        wanted = set[str | None](group.members) | {group.lead} if group else set()
         return tuple(p for p in model.persons if p.id in wanted and p.active_on(day))
     if session.gremium == schema.GREMIUM_JF:
         return tuple(p for p in members if p.seat in seats and seats[p.seat].in_jour_fixe)

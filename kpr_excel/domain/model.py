@@ -9,6 +9,8 @@ from functools import cached_property
 from kpr_excel.domain import schema
 from kpr_excel.domain.findings import Location
 
+_Date = date  # inside Session the field `date` hides the type
+
 
 @dataclass(frozen=True)
 class Source:
@@ -109,9 +111,9 @@ class Session:
     minute_taker: str | None = None
     focus: str = ""
     status: str = schema.STATUS_GEPLANT
-    invitation_sent: date | None = None
-    minutes_sent: date | None = None
-    reply_by: date | None = None
+    invitation_sent: _Date | None = None
+    minutes_sent: _Date | None = None
+    reply_by: _Date | None = None
     remark: str = ""
 
     @property

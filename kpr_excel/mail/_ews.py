@@ -93,7 +93,7 @@ if not any(isinstance(f, _NoAuthHeaders) for f in _util_log.filters):
 class _ContextAdapter(requests.adapters.HTTPAdapter):
     """An HTTP adapter whose connections use one given SSL context."""
 
-    def __init__(self, ssl_context: ssl.SSLContext, **kwargs) -> None:
+    def __init__(self, ssl_context: ssl.SSLContext | None, **kwargs) -> None:
         self._ssl_context = ssl_context
         super().__init__(**kwargs)
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from os import PathLike
 from pathlib import Path
+from typing import cast
 
 from kpr_excel.domain.errors import KprError
 
@@ -156,7 +157,9 @@ def attachments(message: EmailMessage) -> list[tuple[str, str, bytes]]:
     """(file name, content type, bytes) of each attachment."""
     found = []
     for part in message.iter_attachments():
-        found.append((part.get_filename() or "Anhang", part.get_content_type(), part.get_payload(decode=True)))
+        # typeshed allows a Message too; decode=True gives the bytes of a non-multipart part
+        content = cast(bytes, part.get_payload(decode=True))
+        found.append((part.get_filename() or "Anhang", part.get_content_type(), content))
     return found
 
 
@@ -181,7 +184,7 @@ def trusted_ssl_context(ca_bundle: str | PathLike | None = None) -> ssl.SSLConte
     return context
 
 
-def is_certificate_error(error: BaseException) -> bool:
+def is_certificate_error(error: BaseException | None) -> bool:
     """True when ``error`` (or what caused it) is a refused server certificate."""
     seen = set()
     while error is not None and id(error) not in seen:

@@ -33,6 +33,7 @@ import importlib.util
 import re
 from collections.abc import Iterable, Sequence
 from email.message import EmailMessage
+from typing import Any
 
 from kpr_excel.domain.errors import KprError
 from kpr_excel.mail.base import (
@@ -93,12 +94,13 @@ class ExchangeTransport(Transport):
         self.draft = draft
         self.timeout = timeout
         self.max_wait = max_wait
-        self._ews = None
-        self._config = None
-        self._protocol = None
-        self._account = None
-        self._folders = None
-        self._folder = None
+        # Set by open(), None while closed: the _ews module and exchangelib objects (untyped).
+        self._ews: Any = None
+        self._config: Any = None
+        self._protocol: Any = None
+        self._account: Any = None
+        self._folders: Any = None
+        self._folder: Any = None
 
     def __repr__(self) -> str:
         return f"ExchangeTransport({self.ews_url!r}, {self.mailbox!r}, username={self.username!r}, auth={self.auth!r})"

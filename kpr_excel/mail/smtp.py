@@ -11,6 +11,7 @@ import smtplib
 import ssl
 from collections.abc import Sequence
 from email.message import EmailMessage
+from typing import cast
 
 from kpr_excel.domain.errors import KprError
 from kpr_excel.mail.base import (
@@ -74,7 +75,7 @@ class SmtpTransport(Transport):
                 "Eine Anmeldung am SMTP-Server ohne Verschlüsselung wird nicht unterstützt: "
                 "bitte STARTTLS einschalten oder Port 465 verwenden."
             )
-        connection = None
+        connection: smtplib.SMTP | None = None
         try:
             if implicit_tls:
                 connection = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
@@ -124,6 +125,7 @@ class SmtpTransport(Transport):
         failed: dict[str, str] = {}
         for message in messages:
             msg_id = message_id(message)
+            assert self._connection is not None  # send_messages() opens first
             try:
                 self._connection.send_message(message, from_addr=self.envelope_sender)
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as e:
@@ -165,7 +167,8 @@ def _code(error: smtplib.SMTPException) -> int | None:
 
 def _reason(error: BaseException) -> str:
     if isinstance(error, smtplib.SMTPResponseException):
-        return f"{error.smtp_code} {error.smtp_error.decode('utf-8', 'replace')}"
+        # typeshed says bytes | str; smtplib passes the server's reply, which is bytes
+        return f"{error.smtp_code} {cast(bytes, error.smtp_error).decode('utf-8', 'replace')}"
     if isinstance(error, ssl.SSLError):
         return error.reason or error.__class__.__name__
     return getattr(error, "strerror", None) or str(error) or error.__class__.__name__

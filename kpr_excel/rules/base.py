@@ -158,6 +158,7 @@ def deadline_issue(deadline: Deadline, state: State, session: Session, what: str
     due, act_by = german_date(deadline.due), german_date(deadline.act_by)
     spaet = f" (spätestens am {act_by})" if deadline.act_by != deadline.due else ""
     if state is State.LATE:
+        assert deadline.done_on is not None  # LATE means done, on that day
         days = (deadline.done_on - deadline.due).days
         message = (f"{what} zur Sitzung {session_label(session)} wurde am {german_date(deadline.done_on)} "
                    f"versandt, {days} Tag{'e' if days != 1 else ''} nach der Frist ({due}).")

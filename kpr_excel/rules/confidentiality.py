@@ -46,6 +46,7 @@ def confidential_to_members(ctx: Context) -> Iterator[Issue]:
     sent to someone who is not a member.
     """
     model = ctx.model
+    session: Session | None  # below also the session of a send-log entry, if there is one
     for session in model.sessions:
         if session.cancelled or session.date < ctx.stichtag:
             continue

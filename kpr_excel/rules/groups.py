@@ -47,8 +47,10 @@ def minutes_kept(ctx: Context) -> Iterator[Issue]:
                             session.date + timedelta(days=ctx.settings.minutes_days), session.minutes_sent)
         state = ctx.state(deadline)
         if state in _DUE:
-            yield deadline_issue(deadline, state, session, "Die Niederschrift", "minutes_sent",
-                                 late_severity=None)
+            issue = deadline_issue(deadline, state, session, "Die Niederschrift", "minutes_sent",
+                                   late_severity=None)
+            if issue is not None:  # always, for an overdue or due deadline
+                yield issue
 
 
 def limited_groups_ended(ctx: Context) -> Iterator[Issue]:

@@ -41,7 +41,7 @@ DONE_STATES = (STATE_SENT, STATE_DRAFT)
 OFFICE_TEXTS_DIR = "Vorlagen"
 
 DocumentProvider = Callable[[Delivery], Sequence[Path]]
-LogWriter = Callable[[Edits], None]
+LogWriter = Callable[[Edits], object]  # what it returns is not used
 Progress = Callable[[int, int, str], None]
 
 
@@ -243,7 +243,7 @@ def _session_done(plan: Plan, today: date, draft: bool) -> Edits:
     if plan.document == INVITATION:
         if session.invitation_sent:
             return Edits()
-        cells = [(session.src.row, "invitation_sent", today)]
+        cells: list[tuple[int, str, object]] = [(session.src.row, "invitation_sent", today)]
         if session.status == schema.STATUS_GEPLANT:
             cells.append((session.src.row, "status", schema.STATUS_EINGELADEN))
     else:
