@@ -1,7 +1,9 @@
-"""Build, check and install the ribbon add-in workbook/KPR.xlam.
+"""Build, check and install the ribbon add-in kpr_excel/addin/files/KPR.xlam.
 
-The add-in is built, never edited by hand. Its sources are ``workbook/addin/KPR.bas`` (the
-VBA module with one callback per button) and ``workbook/addin/customUI.xml`` (the ribbon).
+The add-in is built, never edited by hand. Its sources are ``files/KPR.bas`` (the VBA module
+with one callback per button) and ``files/customUI.xml`` (the ribbon). All three ship as
+package data, so an installed wheel can check and install the add-in; building writes into
+the source tree and so needs a checkout (or an explicit target).
 The build starts from the ribbon add-in template that ships inside the pinned xlwings
 package (``quickstart_addin_ribbon.xlam``, BSD-licensed), because its VBA project already
 carries the ``xlwings`` module whose ``RunPython`` the buttons call, written for exactly the
@@ -39,12 +41,15 @@ from kpr_excel.addin.sources import (
     AddinError,
     AddinSources,
     _write_atomically,
+    build_target,
+    checkout_root,
 )
 from kpr_excel.domain.findings import Finding
 
 __all__ = [
     "ADDIN_FILE", "SOURCES_DIR", "AddinError", "AddinSources", "BuildResult", "InstallResult", "build_addin",
-    "build_addin_bytes", "check_addin", "check_python_command", "install_addin", "user_addins_dir",
+    "build_addin_bytes", "build_target", "check_addin", "check_python_command", "checkout_root", "install_addin",
+    "user_addins_dir",
 ]
 
 
@@ -58,13 +63,17 @@ class BuildResult:
 
 
 def build_addin(
-    sources_dir: Path = SOURCES_DIR, out: Path = ADDIN_FILE, template: Path | None = None
+    sources_dir: Path = SOURCES_DIR, out: Path | None = None, template: Path | None = None
 ) -> BuildResult:
     """Build the add-in from ``sources_dir`` into ``out`` and check what was built.
+
+    Without ``out`` the add-in in the checkout's source tree is rebuilt; an installed package
+    has no source tree to write to and raises AddinError saying so (see ``build_target``).
 
     The file is written even when the check finds a defect, so it can be inspected; the
     findings say what is wrong. A rebuild from unchanged inputs leaves the file untouched.
     """
+    out = out if out is not None else build_target()
     sources = AddinSources.read(sources_dir)
     data = build_addin_bytes(sources, template)
     changed = not out.is_file() or out.read_bytes() != data

@@ -1,4 +1,4 @@
-"""Build workbook/KPR.xlam from its sources and the xlwings ribbon template (see the package docstring)."""
+"""Build kpr_excel/addin/files/KPR.xlam from its sources and the xlwings ribbon template (see the package docstring)."""
 
 from __future__ import annotations
 

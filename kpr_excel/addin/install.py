@@ -64,8 +64,9 @@ def install_addin(
     """
     if not source.is_file():
         raise AddinError(
-            f"Add-in nicht gefunden: {source}. Den Pfad zu KPR.xlam angeben (im Projektordner "
-            "unter workbook\\KPR.xlam) oder es dort bauen: kpr addin bauen")
+            f"Add-in nicht gefunden: {source}. Den Pfad zu KPR.xlam angeben (es liegt dem Paket "
+            "kpr-excel bei, im Projektordner unter kpr_excel\\addin\\files\\KPR.xlam) oder kpr-excel "
+            "neu installieren.")
     if not zipfile.is_zipfile(source):
         raise AddinError(f"{source} ist kein Excel-Add-in (keine ZIP-Datei).")
     if target_dir is None:

@@ -13,10 +13,12 @@ from pathlib import Path
 from kpr_excel.domain.errors import KprError
 from kpr_excel.domain.findings import FAMILY_ADDIN, Code, Severity
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SOURCES_DIR = REPO_ROOT / "workbook" / "addin"
-ADDIN_FILE = REPO_ROOT / "workbook" / "KPR.xlam"
+#: The add-in and its two sources ship as package data, so an installed wheel has them too.
+#: The package is installed as plain files (pip installs no zipped packages), so a path will do.
+FILES_DIR = Path(__file__).resolve().parent / "files"
+SOURCES_DIR = FILES_DIR
 ADDIN_NAME = "KPR.xlam"
+ADDIN_FILE = FILES_DIR / ADDIN_NAME
 BAS_FILE = "KPR.bas"
 RIBBON_FILE = "customUI.xml"
 
@@ -146,6 +148,38 @@ class AddinSources:
         vba_source = "\r\n".join(lines).rstrip("\r\n") + "\r\n"
         ribbon = ribbon_path.read_bytes().removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n")
         return cls(match.group(1), vba_source, ribbon)
+
+
+def checkout_root() -> Path | None:
+    """The project folder when this package runs from a checkout (``pip install -e .``), else None.
+
+    A checkout has the project's pyproject.toml beside the kpr_excel folder; an installed
+    wheel has site-packages there.
+    """
+    root = FILES_DIR.parents[2]
+    pyproject = root / "pyproject.toml"
+    try:
+        is_ours = pyproject.is_file() and 'name = "kpr-excel"' in pyproject.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return root if is_ours else None
+
+
+def build_target() -> Path:
+    """Where ``kpr addin bauen`` writes by default: the add-in in the checkout's source tree.
+
+    An installed package is not a place to build into (pip's RECORD would no longer match, an
+    update would overwrite it), so without a checkout this asks for one or for an explicit path.
+    """
+    if checkout_root() is None:
+        raise AddinError(
+            "„kpr addin bauen“ schreibt KPR.xlam in den Quellbaum zurück und braucht dafür einen "
+            "Checkout des Projekts (im Projektordner installiert mit pip install -e). Dieses kpr-excel "
+            f"ist als Paket installiert ({FILES_DIR.parent}) und bringt das fertige Add-in mit: "
+            "„kpr addin pruefen“ prüft es, „kpr addin installieren“ installiert es. "
+            "Zum Bauen an anderer Stelle die Zieldatei mit --ausgabe nennen."
+        )
+    return ADDIN_FILE
 
 
 def xlwings_template() -> Path:

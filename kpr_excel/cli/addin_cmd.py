@@ -25,19 +25,20 @@ addin_app = typer.Typer(
 @guarded
 def bauen(
     quellen: Path = typer.Option(None, "--quellen", show_default=False,
-                                 help="Ordner mit KPR.bas und customUI.xml (Standard: workbook/addin)."),
+                                 help="Ordner mit KPR.bas und customUI.xml (Standard: die dem Paket beiliegenden)."),
     ausgabe: Path = typer.Option(None, "--ausgabe", show_default=False,
-                                 help="Das gebaute Add-in (Standard: workbook/KPR.xlam)."),
+                                 help="Das gebaute Add-in (Standard: kpr_excel/addin/files/KPR.xlam im Checkout)."),
 ):
     """Das Add-in aus KPR.bas und customUI.xml bauen und das Ergebnis prüfen.
 
     Ein zweiter Build aus denselben Quellen ergibt dieselbe Datei, Byte für Byte.
+    Ohne --ausgabe braucht das einen Checkout des Projekts (pip install -e .).
     Exit-Code 0: gebaut und in Ordnung; 1: gebaut, aber die Prüfung fand Fehler;
     2: Quellen oder Werkzeuge fehlen.
     """
     from kpr_excel import addin
 
-    result = addin.build_addin(quellen or addin.SOURCES_DIR, ausgabe or addin.ADDIN_FILE)
+    result = addin.build_addin(quellen or addin.SOURCES_DIR, ausgabe)
     state = "neu geschrieben" if result.changed else "unverändert (gleiche Bytes)"
     console.print(f"{result.path}: {state}, {result.size} Bytes, SHA-256 {result.sha256}",
                   markup=False, soft_wrap=True)
@@ -48,9 +49,9 @@ def bauen(
 @guarded
 def pruefen(
     datei: Path = typer.Argument(None, show_default=False,
-                                help="Das Add-in (Standard: workbook/KPR.xlam im Projektordner)."),
+                                help="Das Add-in (Standard: das dem Paket beiliegende KPR.xlam)."),
     quellen: Path = typer.Option(None, "--quellen", show_default=False,
-                                 help="Ordner mit KPR.bas und customUI.xml (Standard: workbook/addin); "
+                                 help="Ordner mit KPR.bas und customUI.xml (Standard: die dem Paket beiliegenden); "
                                       "das Add-in muss daraus gebaut sein."),
     ohne_quellen: bool = typer.Option(False, "--ohne-quellen",
                                       help="Nur die Datei prüfen, nicht den Vergleich mit den Quellen."),
@@ -74,7 +75,7 @@ def pruefen(
 @guarded
 def installieren(
     datei: Path = typer.Argument(None, show_default=False,
-                                help="Das Add-in (Standard: workbook/KPR.xlam im Projektordner)."),
+                                help="Das Add-in (Standard: das dem Paket beiliegende KPR.xlam)."),
     ziel: Path = typer.Option(None, "--ziel", show_default=False,
                               help=r"Zielordner statt %APPDATA%\Microsoft\AddIns."),
 ):

@@ -1,6 +1,6 @@
 """What the buttons of the KPR ribbon tab call.
 
-Each button of the add-in (workbook/addin/KPR.bas) runs xlwings' ``RunPython`` with
+Each button of the add-in (kpr_excel/addin/files/KPR.bas) runs xlwings' ``RunPython`` with
 ``import kpr_excel.excel.buttons as b; b.<function>()``, which starts a fresh Python process for
 every click. So this module imports nothing but the standard library at module level:
 xlwings and the action code (``kpr_excel.excel.actions``, which reads the workbook and may

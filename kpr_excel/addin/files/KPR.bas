@@ -6,7 +6,7 @@ Attribute VB_Name = "KPR_Ribbon"
 ' works on the workbook the user has open and answers in German itself, so nothing
 ' else belongs in this module but the check that a workbook is open at all.
 '
-' This file is the source: "kpr addin bauen" writes it into workbook\KPR.xlam as the
+' This file is the source: "kpr addin bauen" writes it into KPR.xlam beside it as the
 ' module KPR_Ribbon. Edit it here and rebuild; an edit made in the VBA editor is lost
 ' with the next build. The names carry the prefix KPR_ so that they cannot clash with
 ' the callbacks of another add-in.
