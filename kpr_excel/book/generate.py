@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
 
@@ -138,47 +139,98 @@ def _format_cell(cell, column: schema.Column, value) -> None:
         cell.font = FORMULA_FONT
 
 
-def _list_columns() -> list[tuple[str, tuple[str, ...]]]:
-    """Every distinct dropdown list, named by its first column that uses it."""
-    lists: dict[tuple[str, ...], str] = {}
-    lists[("ja", "nein")] = "ja/nein"
+def _list_columns() -> list[tuple[str, tuple[str, ...], str]]:
+    """Every distinct dropdown list: its title in Listen, its values, its defined name.
+
+    A list is titled and named after the first column that uses it.
+    """
+    lists: dict[tuple[str, ...], tuple[str, str]] = {}
+    lists[("ja", "nein")] = ("ja/nein", f"{LIST_NAME_PREFIX}JaNein")
     for sheet in schema.SHEETS:
         for column in sheet.columns:
             if column.choices:
-                lists.setdefault(tuple(c for c in column.choices if c), column.header)
-    return [(name, values) for values, name in lists.items()]
+                lists.setdefault(tuple(c for c in column.choices if c),
+                                 (column.header, _list_name(sheet.name, column.header)))
+    return [(title, values, name) for values, (title, name) in lists.items()]
 
 
-def _list_ranges() -> dict[tuple[str, ...], str]:
-    ranges = {}
-    for col, (_, values) in enumerate(_list_columns(), start=1):
+#: Every dropdown's source is a workbook-level defined name starting with this. Excel 2010 and
+#: later store a list validation whose formula points straight at another sheet in the
+#: x14:dataValidations extension, which openpyxl and other readers drop; one that names a
+#: defined name stays in the classic dataValidations element (../shared/notes/excel.md).
+LIST_NAME_PREFIX = "Liste_"
+#: The hint lists of reference columns cover this many rows of the referenced sheet.
+REF_LIST_ROWS = 2000
+
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
+
+
+def _list_name(*parts: str) -> str:
+    """``Liste_Sheet_Header``: ASCII letters, digits and underscores, valid as an Excel name.
+
+    Folded to ASCII because a name is typed and read in formulas in any Office language; the
+    prefix keeps it from looking like a cell reference (``AB12``, ``R1C1``).
+    """
+    words = [re.sub(r"[^A-Za-z0-9]+", "_", part.translate(_UMLAUTS)).strip("_") for part in parts]
+    return LIST_NAME_PREFIX + "_".join(word for word in words if word)
+
+
+def list_names() -> dict[str, str]:
+    """Every dropdown source this schema uses: defined name -> the range it stands for.
+
+    Whoever writes a tool-owned sheet with dropdowns into a workbook makes sure these names
+    exist there (``define_list_names``); a workbook made before the names were introduced
+    lacks them.
+    """
+    names = {}
+    for col, (_, values, name) in enumerate(_list_columns(), start=1):
         letter = get_column_letter(col)
-        ranges[values] = f"{schema.LISTEN}!${letter}$2:${letter}${len(values) + 1}"
-    return ranges
+        names[name] = f"{quote_sheetname(schema.LISTEN)}!${letter}$2:${letter}${len(values) + 1}"
+    referenced = {column.ref for sheet in schema.SHEETS for column in sheet.columns
+                  if column.ref and column.kind is not schema.Kind.IDS}
+    for sheet in schema.SHEETS:
+        if sheet.name in referenced:
+            names[_ref_list_name(sheet)] = f"{quote_sheetname(sheet.name)}!$A$2:$A${REF_LIST_ROWS}"
+    return names
+
+
+def _ref_list_name(sheet: schema.Sheet) -> str:
+    """The hint list of the ids of ``sheet`` (its first column), e.g. ``Liste_Mitglieder_ID``."""
+    return _list_name(sheet.name, sheet.columns[0].header)
+
+
+def define_list_names(workbook) -> None:
+    """Add the dropdown sources' defined names that ``workbook`` does not have yet.
+
+    A name the workbook already has is left as it is: it may be the office's own edit.
+    """
+    for name, target in list_names().items():
+        if name not in workbook.defined_names:
+            workbook.defined_names[name] = DefinedName(name, attr_text=target)
 
 
 def _add_lists_sheet(workbook) -> None:
     worksheet = workbook.create_sheet(schema.LISTEN)
-    for col, (name, values) in enumerate(_list_columns(), start=1):
-        worksheet.cell(row=1, column=col, value=name).font = Font(bold=True)
+    for col, (title, values, _) in enumerate(_list_columns(), start=1):
+        worksheet.cell(row=1, column=col, value=title).font = Font(bold=True)
         for row, value in enumerate(values, start=2):
             worksheet.cell(row=row, column=col, value=value)
     worksheet.sheet_state = "hidden"
 
 
 def _add_validations(worksheet, sheet: schema.Sheet, first: int, last: int) -> None:
-    ranges = _list_ranges()
+    define_list_names(worksheet.parent)
+    names = {values: name for _, values, name in _list_columns()}
     for col, column in enumerate(sheet.columns, start=1):
         letter = get_column_letter(col)
         target = f"{letter}{first}:{letter}{last}"
         validation, hint_only = None, False
         if column.kind is schema.Kind.BOOL:
-            validation = DataValidation(type="list", formula1=ranges[("ja", "nein")])
+            validation = DataValidation(type="list", formula1=names[("ja", "nein")])
         elif column.choices:
-            validation = DataValidation(type="list", formula1=ranges[tuple(c for c in column.choices if c)])
+            validation = DataValidation(type="list", formula1=names[tuple(c for c in column.choices if c)])
         elif column.ref and column.kind is not schema.Kind.IDS:
-            ref_sheet = schema.SHEETS_BY_NAME[column.ref]
-            validation = DataValidation(type="list", formula1=f"{quote_sheetname(ref_sheet.name)}!$A$2:$A$2000")
+            validation = DataValidation(type="list", formula1=_ref_list_name(schema.SHEETS_BY_NAME[column.ref]))
             hint_only = True  # a hint list; the loader reports unknown ids
         elif column.kind is schema.Kind.DATE:
             validation = DataValidation(type="date", operator="greaterThan", formula1="1")

@@ -7,15 +7,19 @@ computes, also after the office changed a deadline in Einstellungen.
 
 from __future__ import annotations
 
+import re
+import zipfile
 from datetime import date, datetime
+from xml.etree import ElementTree
 
 import openpyxl
 import pytest
 from corpus import typed_by_hand
 from openpyxl.utils import get_column_letter, quote_sheetname, range_boundaries
+from openpyxl.workbook.defined_name import DefinedName
 
 from kpr_excel.app import jobs
-from kpr_excel.book import loader
+from kpr_excel.book import generate, loader
 from kpr_excel.book.demo import demo_data
 from kpr_excel.book.edits import Edits, SetCells
 from kpr_excel.book.generate import SPARE_ROWS, composition_rows
@@ -25,6 +29,11 @@ from kpr_excel.domain import deadlines, schema
 STICHTAGE = (date(2026, 11, 29), date(2027, 5, 20))
 DEMO = demo_data(STICHTAGE[0])
 CHANGED = {"agenda_days": 28, "invitation_days": 10, "minutes_days": 21}
+# The hint list of each referenced sheet's ids, named after the sheet and its id column, in ASCII.
+REF_LISTS = {"Mitglieder": "Liste_Mitglieder_ID", "Sollbesetzung": "Liste_Sollbesetzung_Sitz",
+             "Fraktionen": "Liste_Fraktionen_Kuerzel", "Sitzungen": "Liste_Sitzungen_ID",
+             "Arbeitsgruppen": "Liste_Arbeitsgruppen_ID"}
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 DEADLINE_KEYS = {deadlines.AGENDA: "agenda_deadline", deadlines.INVITATION: "invitation_deadline",
                  deadlines.MINUTES: "minutes_deadline"}
 
@@ -82,21 +91,34 @@ def test_dates_and_times_show_as_germans_write_them(demo_book, sheet):
 
 
 def _list_values(workbook, formula: str) -> list[str]:
+    """The values a list validation offers, its source a defined name or (as LibreOffice may save it) a range."""
+    if "!" not in formula:
+        formula = workbook.defined_names[formula].attr_text
     sheet, area = formula.split("!")
     min_col, min_row, max_col, max_row = range_boundaries(area.replace("$", ""))
     assert min_col == max_col
     return [workbook[sheet.strip("'")].cell(row=r, column=min_col).value for r in range(min_row, max_row + 1)]
 
 
-@pytest.mark.parametrize("sheet", schema.SHEETS, ids=lambda s: s.name)
-def test_dropdowns_offer_the_schema_choices_below_the_data_too(demo_book, sheet):
-    worksheet = demo_book[sheet.name]
+def _list_validations(worksheet) -> dict[int, tuple]:
+    """Column index -> (validation, first row, last row)."""
     by_column = {}
     for validation in worksheet.data_validations.dataValidation:
         for cells in validation.sqref.ranges:
             min_col, min_row, max_col, max_row = cells.bounds
             assert min_col == max_col
             by_column[min_col] = (validation, min_row, max_row)
+    return by_column
+
+
+def _expected_choices(column: schema.Column) -> list[str]:
+    return ["ja", "nein"] if column.kind is schema.Kind.BOOL else [c for c in column.choices if c]
+
+
+@pytest.mark.parametrize("sheet", schema.SHEETS, ids=lambda s: s.name)
+def test_dropdowns_offer_the_schema_choices_below_the_data_too(demo_book, sheet):
+    worksheet = demo_book[sheet.name]
+    by_column = _list_validations(worksheet)
     last_data_row = worksheet.tables[sheet.table].ref.split(":")[1]
     last_data_row = int("".join(ch for ch in last_data_row if ch.isdigit()))
     for index, column in enumerate(sheet.columns, start=1):
@@ -104,17 +126,58 @@ def test_dropdowns_offer_the_schema_choices_below_the_data_too(demo_book, sheet)
             validation, first, last = by_column[index]
             assert validation.type == "list"
             assert (first, last) == (2, last_data_row + SPARE_ROWS)
-            expected = ["ja", "nein"] if column.kind is schema.Kind.BOOL else [c for c in column.choices if c]
-            assert _list_values(demo_book, validation.formula1) == expected, column.header
+            assert validation.formula1 in generate.list_names(), column.header
+            assert _list_values(demo_book, validation.formula1) == _expected_choices(column), column.header
             assert validation.showErrorMessage
         elif column.ref and column.kind is not schema.Kind.IDS:
             validation, _, _ = by_column[index]
-            assert validation.formula1.startswith(f"{quote_sheetname(column.ref)}!$A$2:$A$")
+            assert validation.formula1 == REF_LISTS[column.ref]
+            target = demo_book.defined_names[validation.formula1].attr_text
+            assert target == f"{quote_sheetname(column.ref)}!$A$2:$A${generate.REF_LIST_ROWS}"
             assert not validation.showErrorMessage  # a hint list; the loader reports unknown ids
         elif column.kind is schema.Kind.DATE:
             assert by_column[index][0].type == "date"
         else:
             assert index not in by_column, column.header
+
+
+def test_every_dropdown_source_is_a_workbook_level_name_in_the_saved_file(demo_path):
+    """In the bytes: defined names in workbook.xml, only names (no other-sheet range) in each <formula1>.
+
+    Excel keeps a validation whose source is a defined name in the classic <dataValidations>;
+    one pointing at another sheet directly it would move into x14:dataValidations on its next save.
+    """
+    names = generate.list_names()
+    assert {"Liste_JaNein", "Liste_Mitglieder_Kategorie", "Liste_Sitzungen_Status", "Liste_Anwesenheit_Status",
+            "Liste_Mitglieder_ID"} <= set(names)
+    for name in names:  # what Excel accepts as a name and does not read as a cell reference
+        assert re.fullmatch(r"Liste_[A-Za-z0-9_]+", name) and not re.fullmatch(r"[A-Za-z]{1,3}\d+", name), name
+    with zipfile.ZipFile(demo_path) as package:
+        workbook_xml = ElementTree.fromstring(package.read("xl/workbook.xml"))
+        defined = {d.get("name"): (d.text, d.get("localSheetId"))
+                   for d in workbook_xml.iter(f"{{{MAIN_NS}}}definedName")}
+        for name, target in names.items():
+            assert defined[name] == (target, None), name  # no localSheetId: valid in every sheet
+        formulas = []
+        for part in package.namelist():
+            if part.startswith("xl/worksheets/sheet"):
+                xml = package.read(part)
+                assert b"x14:dataValidation" not in xml
+                root = ElementTree.fromstring(xml)
+                for validation in root.iter(f"{{{MAIN_NS}}}dataValidation"):
+                    if validation.get("type") == "list":
+                        formulas.append(validation.find(f"{{{MAIN_NS}}}formula1").text)
+    assert formulas and set(formulas) <= set(names)
+    assert set(formulas) == set(names)  # every name is used by some dropdown
+
+
+def test_list_names_are_added_to_a_workbook_only_where_missing():
+    workbook = openpyxl.Workbook()
+    workbook.defined_names["Liste_JaNein"] = DefinedName("Liste_JaNein", attr_text="'Eigene'!$B$1:$B$2")
+    generate.define_list_names(workbook)
+    assert workbook.defined_names["Liste_JaNein"].attr_text == "'Eigene'!$B$1:$B$2"  # the office's own stays
+    assert {name: d.attr_text for name, d in workbook.defined_names.items() if name != "Liste_JaNein"} == {
+        name: target for name, target in generate.list_names().items() if name != "Liste_JaNein"}
 
 
 def test_deadline_names_look_their_value_up_by_label(demo_book):
@@ -232,3 +295,19 @@ def test_yes_no_cells_libreoffice_stored_as_formulas_read_as_their_values(recalc
     workbook = openpyxl.load_workbook(converted)
     formulas = {c.value for ws in workbook for row in ws.iter_rows() for c in row if c.data_type == "f"}
     assert {"=TRUE()", "=FALSE()"} <= formulas
+
+
+@pytest.mark.parametrize("name", ["neu", f"demo-{STICHTAGE[0].isoformat()}"])
+@pytest.mark.slow
+def test_libreoffice_keeps_the_dropdowns_and_their_named_sources(recalculated, name):
+    """LibreOffice resolves the names: after its save every dropdown offers the same choices."""
+    _, converted = recalculated[name]
+    workbook = openpyxl.load_workbook(converted)
+    assert set(generate.list_names()) <= set(workbook.defined_names)
+    for sheet in schema.SHEETS:
+        by_column = _list_validations(workbook[sheet.name])
+        for index, column in enumerate(sheet.columns, start=1):
+            if column.kind is schema.Kind.BOOL or column.choices:
+                validation, _, _ = by_column[index]
+                assert validation.type == "list", (sheet.name, column.header)
+                assert _list_values(workbook, validation.formula1) == _expected_choices(column), column.header
