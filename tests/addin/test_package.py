@@ -53,10 +53,16 @@ def _build_wheel(tmp_path: Path) -> Path:
     shutil.copytree(REPO / "kpr_excel", src / "kpr_excel", ignore=shutil.ignore_patterns("__pycache__"))
     wheelhouse = tmp_path / "wheelhouse"
     command = [sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "-q", "-w", str(wheelhouse)]
-    # Without build isolation no index is needed; that takes a setuptools as new as pyproject asks.
-    if int(importlib.metadata.version("setuptools").split(".")[0]) >= 68:
+    # Without build isolation no index is needed; that takes a setuptools as new as pyproject asks
+    # (Python 3.12 venvs have none at all; pip then fetches it for the isolated build).
+    try:
+        recent = int(importlib.metadata.version("setuptools").split(".")[0]) >= 68
+    except importlib.metadata.PackageNotFoundError:
+        recent = False
+    if recent:
         command.append("--no-build-isolation")
-    subprocess.run(command, check=True, capture_output=True, timeout=300)
+    built = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stdout + built.stderr
     (wheel,) = wheelhouse.glob("kpr_excel-*.whl")
     return wheel
 
@@ -77,8 +83,9 @@ def test_an_installed_wheel_checks_and_installs_the_add_in(tmp_path):
     purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                              check=True, capture_output=True, text=True).stdout.strip()
     (Path(purelib) / "_kpr_test_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
-                    "-q", str(wheel)], check=True, capture_output=True, timeout=300)
+    installed = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps",
+                                "--no-index", "-q", str(wheel)], capture_output=True, text=True, timeout=300)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
     kpr = venv / ("Scripts/kpr.exe" if sys.platform == "win32" else "bin/kpr")
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     work = tmp_path / "anderswo"
@@ -96,10 +103,10 @@ def test_an_installed_wheel_checks_and_installs_the_add_in(tmp_path):
     assert checked.stdout.strip() == "KPR.xlam: in Ordnung."
 
     target = tmp_path / "AddIns"
-    installed = run("addin", "installieren", "--ziel", str(target))
-    assert installed.returncode == 0, installed.stdout + installed.stderr
+    copied = run("addin", "installieren", "--ziel", str(target))
+    assert copied.returncode == 0, copied.stdout + copied.stderr
     assert (target / "KPR.xlam").read_bytes() == addin.ADDIN_FILE.read_bytes()
-    assert "Datei > Optionen > Add-Ins" in installed.stdout
+    assert "Datei > Optionen > Add-Ins" in copied.stdout
 
     built = run("addin", "bauen")
     assert built.returncode == 2
