@@ -208,7 +208,7 @@ def _agenda(session_id: str, number: int, day: date, stichtag: date) -> list[dic
         if item.get("confidential") is None:
             item["confidential"] = False
         if day < stichtag:  # a held session has its results, or its minutes cannot go out
-            item["result"] = _RESULTS.get(item["title"], _RESULTS[item["number"]])
+            item["result"] = _RESULTS.get(str(item["title"]), _RESULTS[str(item["number"])])
     return items
 
 
