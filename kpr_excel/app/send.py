@@ -8,11 +8,11 @@ written (a file through openpyxl, or the open book through xlwings).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from kpr_excel.app import check
+from kpr_excel.app import check, preflight
 from kpr_excel.book.loader import LoadResult
 from kpr_excel.documents.kinds import SENT_BY_MAIL
 from kpr_excel.domain.errors import KprError
@@ -161,12 +161,16 @@ def prepare_send(
     *,
     stichtag: date,
     documents: DocumentProvider | None = None,
+    past_session: bool = False,
+    writes_file: bool = True,
 ) -> Prepared:
     """Check the workbook and plan the send of `document` (Einladung or Niederschrift) of a session.
 
     Raises KprError (German) where the send cannot be planned at all: an unusable workbook,
     a cancelled session, minutes before the session. A plan blocked by findings is returned;
-    `plan_lines` shows it, `send_prepared` refuses it.
+    `plan_lines` shows it, `send_prepared` refuses it. The pre-flight (`app.preflight`) adds its
+    blocks: `past_session` allows an invitation to a session already held; `writes_file` says
+    the send log goes into the file (so its locks, layout and permissions are checked).
     """
     from kpr_excel.documents.produce import find_session
 
@@ -187,6 +191,9 @@ def prepare_send(
     provider = documents or SessionDocuments(Path(workbook), model, session, document, stichtag)
     version = provider.version() if isinstance(provider, SessionDocuments) else 1
     the_plan = planning.make_plan(model, session.id, document, result.findings, version=str(version))
+    the_plan = replace(the_plan, blocking=the_plan.blocking + preflight.check_send(
+        Path(workbook), loaded, result.findings, the_plan, stichtag=stichtag, past_session=past_session,
+        writes_file=writes_file, outbox_folder=OUTBOX_FOLDER))
     return Prepared(Path(workbook), model, the_plan, provider)
 
 

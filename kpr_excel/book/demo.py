@@ -207,7 +207,19 @@ def _agenda(session_id: str, number: int, day: date, stichtag: date) -> list[dic
         item["session"] = session_id
         if item.get("confidential") is None:
             item["confidential"] = False
+        if day < stichtag:  # a held session has its results, or its minutes cannot go out
+            item["result"] = _RESULTS.get(str(item["title"]), _RESULTS[str(item["number"])])
     return items
+
+
+_RESULTS = {
+    "3": "Der KPR nimmt das Lagebild zur Kenntnis; die Polizeidirektion berichtet in der nächsten Sitzung erneut.",
+    "4": "Der Zwischenbericht wird zustimmend zur Kenntnis genommen.",
+    "5": "Die Arbeitsgruppe setzt ihre Arbeit wie geplant fort.",
+    "6": "Die Gliederung wird mit den besprochenen Ergänzungen angenommen.",
+    "7": "Die Vorsitzenden lassen den Punkt nicht zu; er wird in der nächsten Sitzung behandelt.",
+    "Sicherheit im ÖPNV <Nachtlinien>": "Die Verkehrsbetriebe prüfen zusätzliche Begleitangebote in den Nachtlinien.",
+}
 
 
 def _attendance(session_id: str, number: int) -> list[dict]:

@@ -15,6 +15,7 @@ from kpr_excel.book.layout import Book, SheetRows, find_header, find_sheet, norm
 from kpr_excel.book.reader import read_book
 from kpr_excel.domain import model, schema, values
 from kpr_excel.domain.findings import FAMILY_DATA, Code, Finding, Location, Severity
+from kpr_excel.domain.model import Source
 
 # The checks of the workbook itself (RULES.md, "Data checks").
 _F, _H = Severity.FEHLER, Severity.HINWEIS
@@ -65,6 +66,9 @@ class LoadResult:
     findings: tuple[Finding, ...]
     # True where the workbook is not a master workbook at all (required sheets missing).
     unusable: bool = False
+    # Rows left out for a finding of their own, with their cells as typed (column key -> value):
+    # the pre-flight of a send names whoever would silently drop out of it.
+    dropped: tuple[tuple[Source, dict[str, object]], ...] = ()
 
 
 def data_finding(code: str, message: str, location: Location, severity=Severity.FEHLER) -> Finding:
@@ -81,6 +85,7 @@ def load_book(book: Book) -> LoadResult:
     loaded: dict[str, list] = {}
     # Every id typed into a readable sheet, including rows dropped for a finding of their own.
     present: dict[str, set[str]] = {}
+    dropped: list[tuple[Source, dict[str, object]]] = []
     unusable = False
     for sheet in schema.SHEETS:
         if sheet.tool_owned:
@@ -96,7 +101,7 @@ def load_book(book: Book) -> LoadResult:
                 Location(sheet.name), severity))
             unusable = unusable or sheet.required
             continue
-        objects, sheet_findings, broken, ids = _load_sheet(rows, sheet)
+        objects, sheet_findings, broken, ids = _load_sheet(rows, sheet, dropped)
         loaded[sheet.name] = objects
         if not broken:
             present[sheet.name] = ids
@@ -107,11 +112,14 @@ def load_book(book: Book) -> LoadResult:
     parts = {typing.cast(str, schema.SHEETS_BY_NAME[name].records): tuple(objs) for name, objs in loaded.items()}
     result = model.Model(**parts, settings=settings)
     findings.extend(_check_references(result, present))
-    return LoadResult(result, tuple(findings), unusable)
+    return LoadResult(result, tuple(findings), unusable, tuple(dropped))
 
 
-def _load_sheet(rows: SheetRows, sheet: schema.Sheet):
-    """Objects of one sheet, its findings, whether its layout is unusable, and the ids typed in it."""
+def _load_sheet(rows: SheetRows, sheet: schema.Sheet, dropped: list | None = None):
+    """Objects of one sheet, its findings, whether its layout is unusable, and the ids typed in it.
+
+    Rows left out for a finding are appended to `dropped` with their raw cells.
+    """
     findings: list[Finding] = []
     header = find_header(rows, sheet)
     if header is None:
@@ -187,6 +195,8 @@ def _load_sheet(rows: SheetRows, sheet: schema.Sheet):
                 objects.append((src, parsed))
             else:
                 objects.append(cls(src=src, **parsed))
+        elif dropped is not None:
+            dropped.append((src, raw))
     return objects, findings, False, ids
 
 

@@ -19,6 +19,7 @@ from kpr_excel.cli.common import (
     print_findings,
     stichtag_option,
 )
+from kpr_excel.domain.errors import translate_environment_faults
 from kpr_excel.domain.findings import Severity
 
 einladung_app = typer.Typer(help="Einladungen zu Sitzungen (§ 7).", no_args_is_help=True)
@@ -68,6 +69,7 @@ def _show(output) -> None:
 
 @einladung_app.command("erstellen")
 @guarded
+@translate_environment_faults
 def einladung_erstellen(
     datei: Path = DATEI,
     sitzung: str = SITZUNG,
@@ -84,6 +86,7 @@ def einladung_erstellen(
 
 @niederschrift_app.command("erstellen")
 @guarded
+@translate_environment_faults
 def niederschrift_erstellen(
     datei: Path = DATEI,
     sitzung: str = SITZUNG,
@@ -102,6 +105,7 @@ def niederschrift_erstellen(
 
 
 @guarded
+@translate_environment_faults
 def jahresbericht(
     datei: Path = DATEI,
     jahr: int = typer.Argument(..., help="Das Berichtsjahr, z. B. 2026.", min=2000, max=2100),

@@ -8,11 +8,14 @@ import typer
 
 from kpr_excel.cli.common import STICHTAG, console, guarded, say
 from kpr_excel.cli.dokumente import DATEI, SITZUNG, einladung_app, niederschrift_app
+from kpr_excel.domain.errors import translate_environment_faults
 from kpr_excel.sending.plan import INVITATION, MINUTES
 
 KANAL = typer.Option(None, "--kanal", help="outbox, smtp oder exchange (Standard: Einstellungen).")
 ENTWURF = typer.Option(False, "--entwurf", help="Nur als Entwurf ablegen (Exchange: Ordner Entwürfe).")
 PROBELAUF = typer.Option(False, "--probelauf", help="Nur zeigen, wer was bekäme; nichts senden.")
+VERGANGEN = typer.Option(False, "--vergangene-sitzung",
+                         help="Auch zu einer Sitzung einladen, deren Datum vor dem Stichtag liegt.")
 
 
 def register(app: typer.Typer) -> None:
@@ -23,9 +26,10 @@ def register(app: typer.Typer) -> None:
 
 @guarded
 def einladung_senden(datei: Path = DATEI, sitzung: str = SITZUNG, kanal: str | None = KANAL,
-                     entwurf: bool = ENTWURF, probelauf: bool = PROBELAUF, stichtag=STICHTAG):
+                     entwurf: bool = ENTWURF, probelauf: bool = PROBELAUF, stichtag=STICHTAG,
+                     vergangene_sitzung: bool = VERGANGEN):
     """Die Einladung an Mitglieder (und Gäste ihre Fassung) senden; schickt nur, was noch fehlt."""
-    _send(datei, sitzung, INVITATION, kanal, entwurf, probelauf, stichtag)
+    _send(datei, sitzung, INVITATION, kanal, entwurf, probelauf, stichtag, past_session=vergangene_sitzung)
 
 
 @guarded
@@ -35,22 +39,26 @@ def niederschrift_senden(datei: Path = DATEI, sitzung: str = SITZUNG, kanal: str
     _send(datei, sitzung, MINUTES, kanal, entwurf, probelauf, stichtag)
 
 
-def _send(datei: Path, sitzung: str, document: str, kanal, entwurf: bool, probelauf: bool, stichtag) -> None:
+@translate_environment_faults
+def _send(datei: Path, sitzung: str, document: str, kanal, entwurf: bool, probelauf: bool, stichtag,
+          past_session: bool = False) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from kpr_excel.app import preflight
     from kpr_excel.app import send as send_job
     from kpr_excel.book.loader import load_file
     from kpr_excel.book.reader import check_readable
-    from kpr_excel.book.writer import check_writable, write_edits
+    from kpr_excel.book.writer import write_edits
 
     check_readable(datei)
-    if not probelauf:
-        check_writable(datei)  # the send log must be writable before anything goes out
-    prepared = send_job.prepare_send(datei, load_file(datei), sitzung, document, stichtag=stichtag)
+    # The pre-flight inside prepare_send checks that the send log can be written back.
+    prepared = send_job.prepare_send(datei, load_file(datei), sitzung, document, stichtag=stichtag,
+                                     past_session=past_session)
     if probelauf:
         for line in send_job.plan_lines(prepared.plan):
             say(line)
-        raise typer.Exit(1 if prepared.plan.blocked else 0)
+        raise typer.Exit(preflight.exit_code(prepared.plan.blocking) if prepared.plan.blocked else 0)
+    preflight.raise_if_blocked(prepared.plan.blocking, send_job.blocked_message(prepared.plan))
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   console=console, transient=True) as bar:
         task = bar.add_task("Versand", total=None)

@@ -224,7 +224,8 @@ def _send(book: Any, document: str, stichtag: date) -> str:
     session = loaded.model.session(session_id)
     progress(book, f"Versand der {document} zur Sitzung {session_id} wird geplant …")
     write_log = xlwings_io.Writer(book)
-    prepared = send_job.prepare_send(workbook, loaded, session_id, document, stichtag=stichtag)
+    # The log goes into the open book (xlwings), so the file's locks are Excel's own.
+    prepared = send_job.prepare_send(workbook, loaded, session_id, document, stichtag=stichtag, writes_file=False)
     plan = prepared.plan
     if plan.blocked:
         heading, *blocking = send_job.blocked_message(plan).splitlines()
