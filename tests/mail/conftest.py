@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from email.message import EmailMessage
 
@@ -79,11 +80,19 @@ def server_cert(test_ca):
     return test_ca.issue()
 
 
-@pytest.fixture(scope="session")
-def ews_schema() -> EwsSchema | None:
-    """Microsoft's EWS 2016 schema from ``shared/schemas`` beside the worktree; None where it is absent."""
+@functools.cache
+def load_ews_schema() -> EwsSchema | None:
+    """Microsoft's EWS 2016 schema from ``shared/schemas`` beside the worktree; None where it is absent.
+
+    Cached, not a fixture, so that the other test packages that take `ews_server` need nothing more.
+    """
     directory = find_schema_dir()
     return EwsSchema(directory) if directory else None
+
+
+@pytest.fixture
+def ews_schema() -> EwsSchema | None:
+    return load_ews_schema()
 
 
 def schema_problems(server: EwsServer, schema: EwsSchema) -> list[str]:
@@ -96,12 +105,13 @@ def schema_problems(server: EwsServer, schema: EwsSchema) -> list[str]:
 
 
 @pytest.fixture
-def ews_server(server_cert, tmp_path, ews_schema):
+def ews_server(server_cert, tmp_path):
     """The loopback EWS server; after the test, all it received and answered is checked against the schema."""
     with EwsServer(server_cert, tmp_path, {EWS_USER: EWS_PASSWORD}, auth="NTLM", mailbox=SENDER) as server:
         yield server
-    if ews_schema is not None:
-        problems = schema_problems(server, ews_schema)
+    schema = load_ews_schema()
+    if schema is not None:
+        problems = schema_problems(server, schema)
         assert not problems, "\n".join(problems[:10])
 
 
