@@ -144,3 +144,29 @@ def test_a_harmless_office_mail_text_is_used(demo_model, tmp_path):
                                  "Betreff: Sitzung am {{ sitzung.datum_lang }}\n\n{{ anrede }}\n"
                                  "{% for p in punkte %}TOP {{ p.number }}\n{% endfor %}")
     assert subject.startswith("Sitzung am ") and "TOP " in body
+
+
+@pytest.mark.slow
+def test_sending_with_a_dangerous_mail_text_stops_in_german_and_sends_nothing(tmp_path, tmp_path_factory):
+    from kpr_excel.book.demo import demo_data
+    from tests.sending.conftest import (
+        assert_clean_exit,
+        before_invitation,
+        build_base,
+        copy_base,
+        outbox_received,
+        send,
+        squeeze,
+    )
+
+    base = build_base(tmp_path_factory.mktemp("gefaehrlich"), before_invitation(demo_data(STICHTAG)))
+    book = copy_base(base, tmp_path / "Ablage")
+    marker = tmp_path / "ausgefuehrt"
+    (book.parent / "Vorlagen").mkdir(exist_ok=True)
+    (book.parent / "Vorlagen" / "Mail_Einladung.txt").write_text(
+        "Betreff: Einladung\n\n" + _escape_attempt(marker) + "\n", encoding="utf-8")
+    result = send(book)
+    assert_clean_exit(result, 1)
+    assert "nichterlaubt" in squeeze(result.output) and "„__init__“" in result.output
+    assert not marker.exists()
+    assert outbox_received(book) == []
