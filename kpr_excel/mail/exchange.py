@@ -343,7 +343,7 @@ def _item_reason(error: BaseException, ews) -> str:
     if isinstance(error, errors.ErrorQuotaExceeded):
         return "Postfach voll"
     if isinstance(error, errors.ErrorInvalidPropertySet):
-        return "der Server lässt die eigene Message-ID (den Sendeschlüssel) nicht zu"
+        return "der Server lehnt eine Eigenschaft der Nachricht ab, auch ohne eigene Message-ID"
     return error.__class__.__name__
 
 
