@@ -221,6 +221,7 @@ class ExchangeTransport(Transport):
         disposition = ews.SAVE_ONLY if self.draft else ews.SEND_AND_SAVE_COPY
         sent = 0
         failed: dict[str, str] = {}
+
         def create(chunk: Sequence[EmailMessage]) -> list:
             items = [self._item(m, with_message_id=not self.message_id_refused) for m in chunk]
             try:
