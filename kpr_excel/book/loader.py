@@ -206,7 +206,22 @@ def _blank(value) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
+# A spreadsheet reads text starting with one of these as a formula (" =HYPERLINK(…)" too, once the
+# space is gone); ids and references are copied into cells the tool writes (Versand), so they may not.
+_FORMULA_STARTS = ("=", "+", "-", "@")
+
+
 def _convert(value, column: schema.Column):
+    converted = _convert_value(value, column)
+    if column.unique or column.ref:
+        for text in converted if isinstance(converted, tuple) else (converted,):
+            if isinstance(text, str) and text.startswith(_FORMULA_STARTS):
+                raise ValueError(f"„{text}“ beginnt mit „{text[0]}“; eine ID darf nicht mit =, +, - oder @ "
+                                 "beginnen, weil Excel sie sonst als Formel liest")
+    return converted
+
+
+def _convert_value(value, column: schema.Column):
     if isinstance(value, str) and value.startswith("="):
         # The adapter gives formula text only where no computed value was saved with the file.
         raise ValueError(f"enthält die Formel „{value}“ ohne berechneten Wert; bitte den Wert "

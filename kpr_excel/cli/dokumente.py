@@ -122,10 +122,12 @@ def jahresbericht(
 @guarded
 def vorlagen_pruefen(
     ordner: Path | None = typer.Argument(
-        None, help="Ordner mit Einladung.docx, Niederschrift.docx, Jahresbericht.docx "
+        None, help="Ordner mit Einladung.docx, Niederschrift.docx, Jahresbericht.docx und den E-Mail-Texten "
+                   "Mail_Einladung.txt, Mail_Niederschrift.txt, meist „Vorlagen“ neben der Mappe "
                    "(Standard: die mitgelieferten Vorlagen)."),
 ):
-    """Prüfen, ob die Vorlagen nur bekannte Platzhalter verwenden und alle nötigen enthalten.
+    """Prüfen, ob die Word-Vorlagen und E-Mail-Texte nur bekannte Platzhalter verwenden, alle nötigen
+    enthalten und nicht auf interne Teile von Python zugreifen.
 
     Exit-Code 0: in Ordnung; 1: Fehler gefunden.
     """

@@ -1,4 +1,11 @@
-"""Filling a template: docxtpl with autoescape and a strict undefined, and the yearly chart."""
+"""Filling a template: the one Jinja environment for Word templates and mail texts, and the yearly chart.
+
+Templates are files the office edits (``Vorlagen/Einladung.docx``, ``Vorlagen/Mail_Einladung.txt``),
+so they are untrusted code: they render in Jinja's immutable sandbox, which refuses attributes
+starting with ``_`` (``cycler.__init__.__globals__`` ...), calls of unsafe callables and changes to
+lists and dicts, and with no globals but ``range`` (``cycler``, ``joiner``, ``lipsum`` and
+``namespace`` are not needed by any template).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +13,12 @@ import io
 from pathlib import Path
 
 from jinja2 import (
-    Environment,
     StrictUndefined,
     TemplateError,
     TemplateSyntaxError,
     UndefinedError,
 )
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from kpr_excel.domain.errors import KprError
 
@@ -20,9 +27,44 @@ class TemplateProblem(KprError):
     """A template cannot be filled: broken Jinja syntax or a placeholder the tool does not know."""
 
 
-def jinja_env() -> Environment:
-    """Autoescape keeps &, < and > from breaking the XML; StrictUndefined makes a typo fail loudly."""
-    return Environment(autoescape=True, undefined=StrictUndefined)
+class UnsafeTemplate(SecurityError, KprError):
+    """A template reached into Python internals or called something it may not; the message is German."""
+
+
+class _OfficeSandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox whose refusals are German `UnsafeTemplate` errors (a `KprError`).
+
+    Jinja's own ``SecurityError`` is English and not a `KprError`, so a mail text that tried it
+    would end in "Interner Fehler"; this one ends in a sentence naming what was refused.
+    """
+
+    def unsafe_undefined(self, obj, attribute):
+        return self.undefined(
+            f"Eine Vorlage greift auf „{attribute}“ eines Werts vom Typ {type(obj).__name__} zu; "
+            "Zugriffe auf interne Teile von Python sind in Vorlagen nicht erlaubt.",
+            name=attribute, obj=obj, exc=UnsafeTemplate)
+
+    def call(__self, __context, __obj, *args, **kwargs):
+        if not __self.is_safe_callable(__obj):
+            raise UnsafeTemplate("Eine Vorlage ruft eine Funktion auf, die in Vorlagen nicht erlaubt ist.")
+        return __context.call(__obj, *args, **kwargs)
+
+
+def _sandbox(**options) -> ImmutableSandboxedEnvironment:
+    env = _OfficeSandbox(undefined=StrictUndefined, **options)
+    env.globals = {"range": env.globals["range"]}
+    return env
+
+
+def jinja_env() -> ImmutableSandboxedEnvironment:
+    """For Word templates: autoescape keeps &, < and > from breaking the XML; StrictUndefined makes a
+    typo fail loudly; the sandbox keeps the template from running code."""
+    return _sandbox(autoescape=True)
+
+
+def mail_text_env() -> ImmutableSandboxedEnvironment:
+    """For mail texts (plain text, no escaping): the same sandbox and strictness as the Word templates."""
+    return _sandbox(autoescape=False, keep_trailing_newline=True)
 
 
 def render_docx(template: Path, context: dict) -> bytes:
@@ -50,7 +92,9 @@ def render_docx(template: Path, context: dict) -> bytes:
 
 def describe_template_error(template: Path, exc: TemplateError) -> str:
     """A German sentence for the office, with the text around the faulty spot."""
-    if isinstance(exc, UndefinedError):
+    if isinstance(exc, SecurityError):
+        what = f"wurde angehalten: {str(exc).rstrip('.')}"
+    elif isinstance(exc, UndefinedError):
         what = f"verwendet einen Platzhalter, den das Werkzeug nicht liefert ({exc.message})"
     elif isinstance(exc, TemplateSyntaxError):
         what = f"hat einen Fehler in einem {{{{ … }}}}- oder {{% … %}}-Ausdruck ({exc.message})"

@@ -25,9 +25,11 @@ from exchangelib import (
     FileAttachment,
     Mailbox,
     Message,
+    Q,
     Version,
 )
 from exchangelib import errors as ews_errors
+from exchangelib.extended_properties import ExtendedProperty
 from exchangelib.folders import Drafts, FolderCollection, Outbox, SentItems
 from exchangelib.items import SAVE_ONLY, SEND_AND_SAVE_COPY, SEND_TO_NONE
 from exchangelib.properties import DistinguishedFolderId
@@ -48,6 +50,7 @@ __all__ = [
     "OAUTH2",
     "SAVE_ONLY",
     "SEND_AND_SAVE_COPY",
+    "SEND_KEY_FIELD",
     "UTC",
     "VERSIONS",
     "Account",
@@ -60,6 +63,8 @@ __all__ = [
     "FolderCollection",
     "Mailbox",
     "Message",
+    "Q",
+    "SendKey",
     "Version",
     "close_protocol",
     "create_items",
@@ -76,6 +81,26 @@ VERSIONS = {
     "2016": EXCHANGE_2016,
     "2019": EXCHANGE_2019,
 }
+
+
+class SendKey(ExtendedProperty):
+    """The message's send key (its planned Message-ID) as a named string property of the item.
+
+    Exchange keeps it on the copy in Sent Items, the Outbox and Drafts, so `already_sent` can find a
+    message by it where the server refused a client-set InternetMessageId
+    (``ErrorInvalidPropertySet``), or where Outlook gave a draft a new Message-ID when it was sent.
+    A property set of its own (a fixed GUID, not PS_PUBLIC_STRINGS) keeps the name from clashing with
+    another program's property of the same name.
+    """
+
+    property_set_id = "6b1c0e5a-3f7d-4c2e-9a41-8d2f5b7e0c13"
+    property_name = "KprSendKey"
+    property_type = "String"
+
+
+SEND_KEY_FIELD = "kpr_send_key"
+with suppress(ValueError):  # registered once per process; a second import finds it there
+    Message.register(SEND_KEY_FIELD, SendKey)
 
 
 class _NoAuthHeaders(logging.Filter):

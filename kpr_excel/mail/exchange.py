@@ -13,12 +13,17 @@ Choices, with their reasons (measured facts in ``notes/exchange.md``):
   ``on_sent`` is called per chunk once the server confirmed it; per-item refusals come back as
   values, so one bad address neither hides the other confirmations nor triggers a resend.
   Draft mode saves into Drafts (SaveOnly) for review in Outlook instead.
-- The Message-ID header becomes the item's InternetMessageId, the key ``already_sent`` looks
-  for. Exchange 2013/2016 accept a client-set InternetMessageId; a server that refuses it
-  answers ErrorInvalidPropertySet per item, reported as such.
-- ``already_sent`` asks Sent Items and the Outbox (and Drafts in draft mode) for the
-  Message-IDs in one FindItem (plus GetItem for the hits), so a run that broke while a request
-  was in flight can be resumed without duplicates.
+- The Message-ID header is the send key. It goes to the server twice: as the item's
+  InternetMessageId and as a named extended property of our own (``_ews.SendKey``). Exchange
+  2013/2016 usually accept a client-set InternetMessageId; some versions answer
+  ErrorInvalidPropertySet per item (exchangelib issue 619). Such an item was not created, so the
+  transport sends it again at once without the InternetMessageId (the server then makes its own)
+  and keeps doing so for the rest of the run; the extended property still carries the key.
+  It also survives where Outlook gives a draft a new Message-ID when the office sends it.
+- ``already_sent`` asks Sent Items and the Outbox (and Drafts in draft mode) for the keys in one
+  FindItem per 50 keys, matching the InternetMessageId or the extended property (plus GetItem
+  for the hits), so a run that broke while a request was in flight can be resumed without
+  duplicates.
 - Folders are addressed by their well-known names: opening costs one GetFolder (the login
   check), sending one CreateItem per chunk.
 - TLS is verified against the operating system's trust store (truststore), plus an optional CA
@@ -101,6 +106,8 @@ class ExchangeTransport(Transport):
         self._account: Any = None
         self._folders: Any = None
         self._folder: Any = None
+        # Set once this server refused a client-set InternetMessageId: later items go without it.
+        self.message_id_refused = False
 
     def __repr__(self) -> str:
         return f"ExchangeTransport({self.ews_url!r}, {self.mailbox!r}, username={self.username!r}, auth={self.auth!r})"
@@ -183,8 +190,9 @@ class ExchangeTransport(Transport):
 
     # -- sending ------------------------------------------------------------------------------
 
-    def _item(self, message: EmailMessage):
+    def _item(self, message: EmailMessage, *, with_message_id: bool = True):
         ews = self._ews
+        key = message_id(message)
 
         def mailboxes(header: str) -> list:
             return [ews.Mailbox(name=name or None, email_address=addr) for name, addr in addresses(message, header)]
@@ -200,7 +208,8 @@ class ExchangeTransport(Transport):
             subject=str(message.get("Subject", "")),
             body=ews.Body(text_body(message)),
             sensitivity=sensitivity(message),
-            message_id=message_id(message),
+            message_id=key if with_message_id else None,
+            **{ews.SEND_KEY_FIELD: key},
             attachments=[
                 ews.FileAttachment(name=name, content=content, content_type=content_type)
                 for name, content_type, content in attachments(message)
@@ -212,11 +221,11 @@ class ExchangeTransport(Transport):
         disposition = ews.SAVE_ONLY if self.draft else ews.SEND_AND_SAVE_COPY
         sent = 0
         failed: dict[str, str] = {}
-        for start in range(0, len(messages), self.chunk_size):
-            chunk = messages[start:start + self.chunk_size]
-            items = [self._item(message) for message in chunk]
+
+        def create(chunk: Sequence[EmailMessage]) -> list:
+            items = [self._item(m, with_message_id=not self.message_id_refused) for m in chunk]
             try:
-                results = ews.create_items(self._account, self._folder, items, disposition)
+                return ews.create_items(self._account, self._folder, items, disposition)
             except Exception as e:
                 if not _is_ews_failure(e, ews):
                     raise
@@ -225,6 +234,18 @@ class ExchangeTransport(Transport):
                     + f" Bestätigt: {sent} von {len(messages)}; der Rest kann ohne Doppelungen nachgesendet werden.",
                     sent=sent, failed=failed, uncertain=True,
                 ) from e
+
+        for start in range(0, len(messages), self.chunk_size):
+            chunk = messages[start:start + self.chunk_size]
+            results = create(chunk)
+            refused = [i for i, r in enumerate(results) if isinstance(r, ews.ews_errors.ErrorInvalidPropertySet)]
+            if refused and not self.message_id_refused:
+                # Not created: send those again without the InternetMessageId, the key rides along
+                # in the extended property. Items of this chunk the server took are not repeated.
+                self.message_id_refused = True
+                again = create([chunk[i] for i in refused])
+                for index, result in zip(refused, again):
+                    results[index] = result
             for message, result in zip(chunk, results):
                 if isinstance(result, Exception):
                     failed[message_id(message)] = (
@@ -260,8 +281,10 @@ class ExchangeTransport(Transport):
             found: set[str] = set()
             for start in range(0, len(wanted), _LOOKUP_CHUNK):
                 part = wanted[start:start + _LOOKUP_CHUNK]
-                query = collection.filter(message_id__in=part).values_list("message_id", flat=True)
-                found.update(str(value).strip() for value in query if value)
+                query = collection.filter(
+                    ews.Q(message_id__in=part) | ews.Q(**{f"{ews.SEND_KEY_FIELD}__in": part})
+                ).values_list("message_id", ews.SEND_KEY_FIELD)
+                found.update(str(value).strip() for row in query for value in row if value)
             return found & set(wanted)
         except Exception as e:
             if not _is_ews_failure(e, ews):
@@ -321,7 +344,7 @@ def _item_reason(error: BaseException, ews) -> str:
     if isinstance(error, errors.ErrorQuotaExceeded):
         return "Postfach voll"
     if isinstance(error, errors.ErrorInvalidPropertySet):
-        return "der Server lässt die eigene Message-ID (den Sendeschlüssel) nicht zu"
+        return "der Server lehnt eine Eigenschaft der Nachricht ab, auch ohne eigene Message-ID"
     return error.__class__.__name__
 
 

@@ -71,7 +71,9 @@ def load_text_template(document: str, workbook_dir: Path | None) -> jinja2.Templ
             break
     else:
         source = record.default_mail_text.read_text(encoding="utf-8")
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
+    from kpr_excel.documents.render import mail_text_env  # the sandbox shared with the Word templates
+
+    env = mail_text_env()
     try:
         return env.from_string(source)
     except jinja2.TemplateSyntaxError as exc:

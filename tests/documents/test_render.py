@@ -75,3 +75,98 @@ def test_plotting_and_word_libraries_load_only_when_a_document_is_made():
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]"
+
+
+# -- templates are untrusted code: the sandbox -------------------------------------------------------
+
+def _escape_attempt(marker) -> str:
+    """What an attacker (or a careless copy from the web) puts into a template: run a shell command."""
+    return f"{{{{ cycler.__init__.__globals__.os.popen('touch {marker}').read() }}}}"
+
+
+def test_a_word_template_cannot_run_a_shell_command(demo_model, tmp_path):
+    from tests.documents.test_templates import edit_docx
+
+    marker = tmp_path / "ausgefuehrt"
+    template = edit_docx(TEMPLATE_DIR / "Einladung.docx", tmp_path / "Vorlagen" / "Einladung.docx",
+                         "{{ anrede }}", "{{ anrede }}" + _escape_attempt(marker))
+    session = demo_choice(demo_model, STICHTAG).next_session
+    with pytest.raises(TemplateProblem) as info:
+        render_docx(template, context.invitation_context(demo_model, session, today=STICHTAG))
+    assert not marker.exists()
+    assert "Die Vorlage Einladung.docx wurde angehalten" in str(info.value)
+    assert "nicht erlaubt" in str(info.value)
+
+
+@pytest.mark.parametrize("expression", [
+    "{{ anrede.__class__.__mro__[1].__subclasses__() }}",
+    "{{ sitzung.items() }}",
+    "{% set x = punkte.append(1) %}",
+])
+def test_a_word_template_cannot_reach_into_python(demo_model, tmp_path, expression):
+    from tests.documents.test_templates import edit_docx
+
+    template = edit_docx(TEMPLATE_DIR / "Einladung.docx", tmp_path / "Einladung.docx",
+                         "{{ anrede }}", "{{ anrede }}" + expression.replace("punkte", "tagesordnung"))
+    session = demo_choice(demo_model, STICHTAG).next_session
+    values = context.invitation_context(demo_model, session, today=STICHTAG)
+    if "items()" in expression:  # a dict's methods are harmless to read: the sandbox lets them be
+        render_docx(template, values)
+        return
+    with pytest.raises(TemplateProblem, match="nicht erlaubt"):
+        render_docx(template, values)
+
+
+def _mail_render(demo_model, folder, text: str):
+    from kpr_excel.sending import dispatch
+    from kpr_excel.sending.plan import INVITATION, make_plan
+
+    (folder / "Vorlagen").mkdir(parents=True, exist_ok=True)
+    (folder / "Vorlagen" / "Mail_Einladung.txt").write_text(text, encoding="utf-8")
+    session = demo_choice(demo_model, STICHTAG).next_session
+    plan = make_plan(demo_model, session.id, INVITATION)
+    template = dispatch.load_text_template(INVITATION, folder)
+    return dispatch.mail_text(plan.deliveries[0], plan, demo_model, template)
+
+
+def test_a_mail_text_cannot_run_a_shell_command(demo_model, tmp_path):
+    from kpr_excel.domain.errors import KprError
+
+    marker = tmp_path / "ausgefuehrt"
+    with pytest.raises(KprError) as info:
+        _mail_render(demo_model, tmp_path, "Betreff: Einladung\n\n" + _escape_attempt(marker) + "\n")
+    assert not marker.exists()
+    assert "„__init__“" in str(info.value) and "nicht erlaubt" in str(info.value)
+
+
+def test_a_harmless_office_mail_text_is_used(demo_model, tmp_path):
+    subject, body = _mail_render(demo_model, tmp_path,
+                                 "Betreff: Sitzung am {{ sitzung.datum_lang }}\n\n{{ anrede }}\n"
+                                 "{% for p in punkte %}TOP {{ p.number }}\n{% endfor %}")
+    assert subject.startswith("Sitzung am ") and "TOP " in body
+
+
+@pytest.mark.slow
+def test_sending_with_a_dangerous_mail_text_stops_in_german_and_sends_nothing(tmp_path, tmp_path_factory):
+    from kpr_excel.book.demo import demo_data
+    from tests.sending.conftest import (
+        assert_clean_exit,
+        before_invitation,
+        build_base,
+        copy_base,
+        outbox_received,
+        send,
+        squeeze,
+    )
+
+    base = build_base(tmp_path_factory.mktemp("gefaehrlich"), before_invitation(demo_data(STICHTAG)))
+    book = copy_base(base, tmp_path / "Ablage")
+    marker = tmp_path / "ausgefuehrt"
+    (book.parent / "Vorlagen").mkdir(exist_ok=True)
+    (book.parent / "Vorlagen" / "Mail_Einladung.txt").write_text(
+        "Betreff: Einladung\n\n" + _escape_attempt(marker) + "\n", encoding="utf-8")
+    result = send(book)
+    assert_clean_exit(result, 1)
+    assert "nichterlaubt" in squeeze(result.output) and "„__init__“" in result.output
+    assert not marker.exists()
+    assert outbox_received(book) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from email.message import EmailMessage
 
@@ -9,7 +10,7 @@ import keyring
 import keyring.backend
 import pytest
 
-from tests.servers.ews import EwsServer
+from tests.servers.ews import EwsSchema, EwsServer, find_schema_dir
 from tests.servers.smtp import SmtpServer
 from tests.servers.tls import TestCA
 
@@ -79,10 +80,39 @@ def server_cert(test_ca):
     return test_ca.issue()
 
 
+@functools.cache
+def load_ews_schema() -> EwsSchema | None:
+    """Microsoft's EWS 2016 schema from ``shared/schemas`` beside the worktree; None where it is absent.
+
+    Cached, not a fixture, so that the other test packages that take `ews_server` need nothing more.
+    """
+    directory = find_schema_dir()
+    return EwsSchema(directory) if directory else None
+
+
+@pytest.fixture
+def ews_schema() -> EwsSchema | None:
+    return load_ews_schema()
+
+
+def schema_problems(server: EwsServer, schema: EwsSchema) -> list[str]:
+    """Every request the server received and every answer it gave that the EWS schema refuses."""
+    found = []
+    for number, (operation, request, response) in enumerate(server.exchanges, 1):
+        found += [f"#{number} {operation} Anfrage: {p}" for p in schema.problems(request)]
+        found += [f"#{number} {operation} Antwort: {p}" for p in schema.problems(response)]
+    return found
+
+
 @pytest.fixture
 def ews_server(server_cert, tmp_path):
+    """The loopback EWS server; after the test, all it received and answered is checked against the schema."""
     with EwsServer(server_cert, tmp_path, {EWS_USER: EWS_PASSWORD}, auth="NTLM", mailbox=SENDER) as server:
         yield server
+    schema = load_ews_schema()
+    if schema is not None:
+        problems = schema_problems(server, schema)
+        assert not problems, "\n".join(problems[:10])
 
 
 @pytest.fixture

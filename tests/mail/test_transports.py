@@ -14,7 +14,8 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, replace
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -40,7 +41,9 @@ from tests.mail.conftest import (
     SMTP_PASSWORD,
     SMTP_USER,
     build_message,
+    schema_problems,
 )
+from tests.servers import ews
 from tests.servers.ews import EwsServer, Fault
 from tests.servers.tls import TestCA
 
@@ -472,6 +475,116 @@ class TestExchange(ExchangeBase, TransportContract):
         monkeypatch.setattr(exchange.importlib.util, "find_spec", lambda name: None)
         with pytest.raises(TransportError, match="OAuth2"):
             make_transport(self.settings(auth="OAuth2"), password="token").open()
+
+
+def got_by_send_key(stored) -> Got:
+    """What a server that made its own Message-ID stored, under the send key the extended property carries."""
+    return replace(got_from_ews(stored), message_id=stored.extended["KprSendKey"])
+
+
+@pytest.mark.slow
+class TestExchangeRefusingMessageId(TestExchange):
+    """The whole contract again, against an Exchange that refuses a client-set InternetMessageId."""
+
+    @pytest.fixture(autouse=True)
+    def _refusing(self, _exchange):
+        self.server.refuse_message_id = True
+
+    def received(self):
+        return [got_by_send_key(m) for m in self.server.delivered]
+
+    def drafts(self):
+        return [got_by_send_key(m) for m in self.server.folder("drafts")]
+
+    def test_requests_for_forty_recipients(self):
+        messages = [build_message(n) for n in range(1, RUN + 1)]
+        with self.transport(chunk_size=10) as transport:
+            assert transport.already_sent(ids(messages)) == set()
+            assert transport.send_messages(messages) == RUN
+        # the first chunk is refused as a whole and sent again without the InternetMessageId, once
+        assert self.server.operations() == ["GetFolder", "FindItem"] + ["CreateItem"] * 5
+        stored = self.server.delivered
+        assert [m.extended["KprSendKey"] for m in stored] == ids(messages)
+        assert all(m.message_id_from_server for m in stored)
+        assert len({m.message_id for m in stored}) == RUN
+
+    def test_a_resumed_run_finds_what_went_out_by_the_send_key(self):
+        messages = [build_message(n) for n in range(1, 26)]
+        self.server.inject(Fault("drop", nth=3, after_items=4))  # the third CreateItem: chunk 2 after 4 items
+        confirmed: list[EmailMessage] = []
+        with pytest.raises(TransportError) as info:
+            self.transport().send_messages(messages, on_sent=confirmed.append)
+        assert info.value.uncertain and len(confirmed) == 10
+        with self.transport() as transport:
+            assert transport.already_sent(ids(messages)) == set(ids(messages[:14]))
+        resume_all(self.transport(), messages, confirmed)
+        keys = [m.extended["KprSendKey"] for m in self.server.delivered]
+        assert sorted(keys) == sorted(ids(messages)), "duplicates or losses"
+
+
+@pytest.mark.slow
+class TestExchangeAnswersAsExchange(ExchangeBase):
+    """The loopback server speaks EWS 2016 as Exchange does; what went over the wire is schema-valid."""
+
+    def test_every_request_and_answer_of_a_varied_run_is_valid_ews(self, ews_schema):
+        if ews_schema is None:
+            pytest.skip("shared/schemas/ews-2016 liegt nicht neben dem Arbeitsverzeichnis")
+        messages = [build_message(n, confidential=n == 2, cc="cc@example.org" if n == 3 else None)
+                    for n in range(1, 13)]
+        self.server.reject_recipients.add("mitglied05@example.org")
+        with pytest.raises(TransportError):
+            self.transport().send_messages(messages)
+        with self.transport() as transport:
+            assert message_id(messages[0]) in transport.already_sent(ids(messages))
+        self.transport(draft=True).send_messages([build_message(20)])
+        self.server.refuse_message_id = True
+        self.transport().send_messages([build_message(30), build_message(31)])
+        exchanges = self.server.exchanges
+        assert {op for op, _, _ in exchanges} >= {"GetFolder", "FindItem", "GetItem", "CreateItem"}
+        answers = b"".join(response for _, _, response in exchanges)
+        assert b"ErrorInvalidRecipients" in answers and b"ErrorInvalidPropertySet" in answers
+        assert schema_problems(self.server, ews_schema) == []
+
+    def test_the_schema_check_can_fail(self, ews_schema):
+        if ews_schema is None:
+            pytest.skip("shared/schemas/ews-2016 liegt nicht neben dem Arbeitsverzeichnis")
+        without_items = ews._envelope("CreateItem", [
+            '<m:CreateItemResponseMessage ResponseClass="Error"><m:MessageText>x</m:MessageText>'
+            "<m:ResponseCode>ErrorInvalidRecipients</m:ResponseCode><m:DescriptiveLinkKey>0</m:DescriptiveLinkKey>"
+            "</m:CreateItemResponseMessage>"]).replace(b"<m:DescriptiveLinkKey>0</m:DescriptiveLinkKey>", b"")
+        assert ews_schema.problems(without_items)
+        assert ews_schema.problems(ews._envelope("CreateItem", [ews._item_error(
+            "CreateItem", "ErrorInvalidRecipients", "x")])) == []
+
+    def test_each_answer_carries_server_version_info(self):
+        self.transport().send_messages([build_message(1)])
+        operation, request, response = self.server.exchanges[-1]
+        assert operation == "CreateItem"
+        header = ET.fromstring(response).find(f"{{{ews.SOAP}}}Header/{{{ews.T}}}ServerVersionInfo")
+        assert header is not None and header.get("Version") == "V2017_07_11"
+        # with the version given in the settings, exchangelib keeps asking in it (no guessing)
+        asked = ET.fromstring(request).find(f"{{{ews.SOAP}}}Header/{{{ews.T}}}RequestServerVersion")
+        assert asked.get("Version") == "Exchange2016"
+        assert all(ET.fromstring(r).find(f"{{{ews.SOAP}}}Header/{{{ews.T}}}ServerVersionInfo") is not None
+                   for _, _, r in self.server.exchanges)
+
+    def test_error_answers_hold_an_empty_items_element(self):
+        self.server.reject_recipients.add("mitglied01@example.org")
+        with pytest.raises(TransportError):
+            self.transport().send_messages([build_message(1)])
+        _, _, response = self.server.exchanges[-1]
+        message = ET.fromstring(response).find(f".//{{{ews.M}}}CreateItemResponseMessage")
+        assert message.get("ResponseClass") == "Error"
+        assert [child.tag.rpartition("}")[2] for child in message][-1] == "Items"
+        assert len(message.find(f"{{{ews.M}}}Items")) == 0
+
+    def test_the_send_key_rides_along_even_where_the_message_id_is_taken(self):
+        messages = [build_message(1), build_message(2)]
+        self.transport().send_messages(messages)
+        stored = self.server.delivered
+        assert [m.message_id for m in stored] == ids(messages)
+        assert [m.extended["KprSendKey"] for m in stored] == ids(messages)
+        assert not any(m.message_id_from_server for m in stored)
 
 
 FAULTS = [

@@ -7,6 +7,14 @@ handler keeps per-connection state over HTTP/1.1 keep-alive) or Basic. Every HTT
 every message the server "delivered" is recorded, parsed from the SOAP it received, so that
 tests assert on what the other side actually got.
 
+It answers as Exchange 2016 does: a ``ServerVersionInfo`` SOAP header on every response, and
+``<m:Items/>`` in the error messages of item operations. ``refuse_message_id`` makes it behave
+like the Exchange versions that refuse a client-set InternetMessageId (ErrorInvalidPropertySet
+per item, nothing created); the server then makes the Message-ID itself. Extended properties
+are stored and can be searched for (FindItem restrictions on ExtendedFieldURI). Every SOAP
+request and response body is kept (:attr:`EwsServer.exchanges`) for validation against the
+EWS schema in the tests.
+
 Faults are injected with :meth:`EwsServer.inject`: HTTP 500, 503 with Retry-After, an
 ErrorServerBusy SOAP fault with BackOffMilliseconds, and a connection dropped after some items
 of a request were already delivered (the client cannot know they were). A wrong password is
@@ -68,6 +76,10 @@ class StoredMessage:
     sensitivity: str
     message_id: str
     attachments: tuple[Attachment, ...]
+    # extended properties by name (PropertyName, else PropertyTag): the value, and the URI's attributes
+    extended: dict[str, str] = field(default_factory=dict)
+    extended_uri: dict[str, dict[str, str]] = field(default_factory=dict)
+    message_id_from_server: bool = False  # the client's InternetMessageId was refused or missing
 
 
 @dataclass(frozen=True)
@@ -117,6 +129,7 @@ class _State:
     faults: list[Fault] = field(default_factory=list)
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     soap_requests: int = 0
+    exchanges: list[tuple[str, bytes, bytes]] = field(default_factory=list)  # (operation, request, response)
     pending: list[tuple[int, StoredMessage, str]] = field(default_factory=list)  # (due, message, target)
 
 
@@ -158,6 +171,8 @@ class EwsServer:
         self.mailbox = mailbox
         self.max_lifetime = max_lifetime
         self.reject_recipients: set[str] = set()  # CreateItem answers ErrorInvalidRecipients for these
+        # Like some Exchange versions: a client-set InternetMessageId is refused (ErrorInvalidPropertySet).
+        self.refuse_message_id = False
         # Like Exchange, a sent message first waits in the Outbox; it moves to its saved-items
         # folder only ``submit_lag`` SOAP requests later (0: at once).
         self.submit_lag = 0
@@ -233,6 +248,16 @@ class EwsServer:
         """Every message that went out to its recipients, in order, duplicates included."""
         with self.state.lock:
             return list(self.state.delivered)
+
+    @property
+    def exchanges(self) -> list[tuple[str, bytes, bytes]]:
+        """(operation, request body, response body) of every SOAP request answered with HTTP 200."""
+        with self.state.lock:
+            return list(self.state.exchanges)
+
+    def record_exchange(self, operation: str, request: bytes, response: bytes) -> None:
+        with self.state.lock:
+            self.state.exchanges.append((operation, request, response))
 
     def folder(self, name: str) -> list[StoredMessage]:
         with self.state.lock:
@@ -339,8 +364,16 @@ class EwsServer:
                 content_type=_text(att, f"{{{T}}}ContentType"),
                 content=base64.b64decode(_text(att, f"{{{T}}}Content")),
             ))
+        extended, extended_uri = {}, {}
+        for prop in elem.findall(f"{{{T}}}ExtendedProperty"):
+            uri = prop.find(f"{{{T}}}ExtendedFieldURI")
+            name = uri.get("PropertyName") or uri.get("PropertyTag") or uri.get("PropertyId")
+            extended[name] = _text(prop, f"{{{T}}}Value")
+            extended_uri[name] = dict(uri.attrib)
+        item_id = self._new_id("item")
+        own_id = _text(elem, f"{{{T}}}InternetMessageId")
         return StoredMessage(
-            item_id=self._new_id("item"),
+            item_id=item_id,
             folder=folder,
             sender=_sender(elem),
             to=_addresses(elem, "ToRecipients"),
@@ -349,8 +382,11 @@ class EwsServer:
             subject=_text(elem, f"{{{T}}}Subject"),
             body=_text(elem, f"{{{T}}}Body"),
             sensitivity=_text(elem, f"{{{T}}}Sensitivity", "Normal"),
-            message_id=_text(elem, f"{{{T}}}InternetMessageId"),
+            message_id=own_id or f"<{base64.b16encode(item_id.encode()).decode().lower()}@ews.kpr.example>",
             attachments=tuple(attachments),
+            extended=extended,
+            extended_uri=extended_uri,
+            message_id_from_server=not own_id,
         )
 
     def _op_CreateItem(self, request: ET.Element, fault) -> tuple[str, int, list[str]]:
@@ -364,6 +400,11 @@ class EwsServer:
         for count, elem in enumerate(items):
             if count == limit:
                 break
+            if self.refuse_message_id and elem.find(f"{{{T}}}InternetMessageId") is not None:
+                messages.append(_item_error(
+                    "CreateItem", "ErrorInvalidPropertySet", "Die Eigenschaft ist schreibgeschützt.",
+                    '<m:MessageXml><t:FieldURI FieldURI="message:InternetMessageId"/></m:MessageXml>'))
+                continue
             message = self._parse_message(elem, folder)
             if self.reject_recipients.intersection(a.lower() for a in message.to):
                 messages.append(_item_error("CreateItem", "ErrorInvalidRecipients", "Ungültiger Empfänger."))
@@ -396,29 +437,43 @@ class EwsServer:
                 )
         return "CreateItem", stored, messages
 
-    def _matching(self, folder: str, wanted: set[str] | None) -> list[StoredMessage]:
+    def _matching(self, folder: str, wanted: set[tuple[str, str]] | None) -> list[StoredMessage]:
         with self.state.lock:
             stored = list(self.state.folders[folder])
-        return [m for m in stored if wanted is None or m.message_id in wanted]
+        return [m for m in stored if wanted is None or ("message:InternetMessageId", m.message_id) in wanted
+                or any((name, value) in wanted for name, value in m.extended.items())]
 
     @staticmethod
-    def _wanted_ids(request: ET.Element) -> set[str] | None:
+    def _wanted_ids(request: ET.Element) -> set[tuple[str, str]] | None:
+        """(field, value) pairs of an Or of IsEqualTo: the InternetMessageId or an extended property."""
         restriction = request.find(f"{{{M}}}Restriction")
         if restriction is None:
             return None
         wanted = set()
         for equal in restriction.iter(f"{{{T}}}IsEqualTo"):
             uri = equal.find(f"{{{T}}}FieldURI")
-            if uri is None or uri.get("FieldURI") != "message:InternetMessageId":
-                raise ValueError("test server filters only on message:InternetMessageId")
-            wanted.add(equal.find(f"{{{T}}}FieldURIOrConstant/{{{T}}}Constant").get("Value"))
+            extended = equal.find(f"{{{T}}}ExtendedFieldURI")
+            value = equal.find(f"{{{T}}}FieldURIOrConstant/{{{T}}}Constant").get("Value")
+            if uri is not None and uri.get("FieldURI") == "message:InternetMessageId":
+                wanted.add(("message:InternetMessageId", value))
+            elif extended is not None:
+                name = extended.get("PropertyName") or extended.get("PropertyTag") or extended.get("PropertyId")
+                wanted.add((name, value))
+            else:
+                raise ValueError("test server filters only on message:InternetMessageId and extended properties")
         return wanted
 
     @staticmethod
     def _item_xml(message: StoredMessage) -> str:
+        extended = "".join(
+            "<t:ExtendedProperty><t:ExtendedFieldURI "
+            + " ".join(f'{k}="{escape(v, {chr(34): "&quot;"})}"' for k, v in message.extended_uri[name].items())
+            + f"/><t:Value>{escape(value)}</t:Value></t:ExtendedProperty>"
+            for name, value in message.extended.items()
+        )
         return (
             f'<t:Message><t:ItemId Id="{message.item_id}" ChangeKey="CQAAAA=="/>'
-            f"<t:Subject>{escape(message.subject)}</t:Subject>"
+            f"<t:Subject>{escape(message.subject)}</t:Subject>{extended}"
             f"<t:InternetMessageId>{escape(message.message_id)}</t:InternetMessageId></t:Message>"
         )
 
@@ -483,19 +538,29 @@ class EwsServer:
         return "SendItem", sent, messages
 
 
-def _item_error(operation: str, code: str, text: str) -> str:
+# Operations whose response messages carry the items (ItemInfoResponseMessageType): Exchange sends
+# an empty <m:Items/> in their error messages too.
+_ITEM_OPERATIONS = ("CreateItem", "GetItem", "UpdateItem", "CopyItem", "MoveItem")
+# What Exchange 2016 CU23 reports about itself.
+SERVER_VERSION = dict(MajorVersion="15", MinorVersion="1", MajorBuildNumber="2507", MinorBuildNumber="6",
+                      Version="V2017_07_11")
+
+
+def _item_error(operation: str, code: str, text: str, message_xml: str = "") -> str:
+    items = "<m:Items/>" if operation in _ITEM_OPERATIONS else ""
     return (
         f'<m:{operation}ResponseMessage ResponseClass="Error"><m:MessageText>{escape(text)}</m:MessageText>'
         f"<m:ResponseCode>{code}</m:ResponseCode><m:DescriptiveLinkKey>0</m:DescriptiveLinkKey>"
-        f"</m:{operation}ResponseMessage>"
+        f"{message_xml}{items}</m:{operation}ResponseMessage>"
     )
 
 
 def _envelope(operation: str, messages: list[str]) -> bytes:
+    version = " ".join(f'{k}="{v}"' for k, v in SERVER_VERSION.items())
     return (
         '<?xml version="1.0" encoding="utf-8"?>'
-        f'<s:Envelope xmlns:s="{SOAP}"><s:Body>'
-        f'<m:{operation}Response xmlns:m="{M}" xmlns:t="{T}"><m:ResponseMessages>'
+        f'<s:Envelope xmlns:s="{SOAP}"><s:Header><h:ServerVersionInfo xmlns:h="{T}" {version}/></s:Header>'
+        f'<s:Body><m:{operation}Response xmlns:m="{M}" xmlns:t="{T}"><m:ResponseMessages>'
         + "".join(messages)
         + f"</m:ResponseMessages></m:{operation}Response></s:Body></s:Envelope>"
     ).encode("utf-8")
@@ -671,7 +736,75 @@ class _Handler(BaseHTTPRequestHandler):
             return
         ews.record(connection=self.connection_number, operation=operation, auth=auth, status=200,
                    user=user, items=items)
-        self._send(200, _envelope(operation, messages))
+        response = _envelope(operation, messages)
+        ews.record_exchange(operation, body, response)
+        self._send(200, response)
 
 
-__all__ = ["Attachment", "EwsServer", "Fault", "RecordedRequest", "StoredMessage"]
+__all__ = ["Attachment", "EwsSchema", "EwsServer", "Fault", "RecordedRequest", "StoredMessage", "find_schema_dir"]
+
+
+# -- validation against the EWS schema ---------------------------------------------------------------
+
+
+def find_schema_dir(start: Path | None = None) -> Path | None:
+    """``shared/schemas/ews-2016`` beside the worktree (or any parent), or None where it is absent."""
+    here = Path(start or __file__).resolve()
+    for parent in here.parents:
+        candidate = parent / "shared" / "schemas" / "ews-2016"
+        if (candidate / "messages.xsd").is_file():
+            return candidate
+    return None
+
+
+class EwsSchema:
+    """Microsoft's EWS schema (messages.xsd with types.xsd), loaded once, checking SOAP bodies and headers.
+
+    The SOAP envelope itself is not part of it: each header entry and the body's operation element
+    are validated as documents of their own.
+    """
+
+    # types.xsd uses xml:lang without importing the XML namespace's schema; these are its attributes
+    # (W3C's xml.xsd, reduced to what EWS uses), so that no download is needed.
+    _XML_NAMESPACE = (
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" '
+        'targetNamespace="http://www.w3.org/XML/1998/namespace">'
+        '<xs:attribute name="lang" type="xs:language"/><xs:attribute name="space" type="xs:NCName"/>'
+        '<xs:attribute name="base" type="xs:anyURI"/><xs:attribute name="id" type="xs:ID"/></xs:schema>'
+    )
+
+    def __init__(self, directory: Path) -> None:
+        import tempfile
+
+        from lxml import etree
+
+        self._etree = etree
+        with tempfile.TemporaryDirectory() as scratch:
+            xml_xsd = Path(scratch) / "xml.xsd"
+            xml_xsd.write_text(self._XML_NAMESPACE, encoding="utf-8")
+            driver = (
+                '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:kpr-test:ews">'
+                f'<xs:import namespace="http://www.w3.org/XML/1998/namespace" schemaLocation="{xml_xsd.as_uri()}"/>'
+                f'<xs:import namespace="{M}" schemaLocation="{(directory / "messages.xsd").resolve().as_uri()}"/>'
+                "</xs:schema>"
+            )
+            self.schema = etree.XMLSchema(etree.fromstring(driver.encode()))
+
+    def problems(self, soap: bytes) -> list[str]:
+        """What is wrong with one SOAP message; [] if every part is valid."""
+        etree = self._etree
+        envelope = etree.fromstring(soap)
+        parts = []
+        header = envelope.find(f"{{{SOAP}}}Header")
+        if header is not None:
+            parts.extend(header)
+        body = envelope.find(f"{{{SOAP}}}Body")
+        parts.extend(body if body is not None else [])
+        found = []
+        for part in parts:
+            if part.tag == f"{{{SOAP}}}Fault":
+                continue
+            document = etree.ElementTree(etree.fromstring(etree.tostring(part)))
+            if not self.schema.validate(document):
+                found += [f"{etree.QName(part).localname}: {error.message[:300]}" for error in self.schema.error_log]
+        return found
