@@ -5,26 +5,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import typer.main
-
-from kpr_excel.cli import app
+from kpr_excel.cli import commands
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 
 
-def _commands(group, prefix=()):
-    for name, command in getattr(group, "commands", {}).items():
-        path = (*prefix, name)
-        if hasattr(command, "commands"):
-            yield from _commands(command, path)
-        else:
-            yield " ".join(path)
-
 
 def test_every_command_is_in_the_readme():
-    commands = sorted(_commands(typer.main.get_command(app)))
-    assert len(commands) >= 15
-    missing = [c for c in commands if f"kpr {c}" not in README]
+    names = sorted(commands())
+    assert len(names) >= 15
+    missing = [c for c in names if f"kpr {c}" not in README]
     assert missing == [], f"im README fehlen: {missing}"
 
 

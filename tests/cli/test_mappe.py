@@ -10,21 +10,16 @@ from pathlib import Path
 import openpyxl
 import pytest
 from corpus import DEMO, STICHTAG, cells, excel_lock, row_of
-from typer.testing import CliRunner
 
 from kpr_excel.app import jobs
 from kpr_excel.book import loader
 from kpr_excel.book.files import BACKUP_DIR
 from kpr_excel.book.generate import composition_rows
-from kpr_excel.cli import app
 from kpr_excel.domain import schema
+from tests.cli.run import kpr
 
-runner = CliRunner()
 DAY = STICHTAG.strftime("%d.%m.%Y")
 
-
-def kpr(*args):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def _squeeze(text: str) -> str:
@@ -109,7 +104,8 @@ def test_pruefen_in_mappe_writes_the_findings_with_links_and_a_timestamp(faulty)
     started = datetime.now().replace(second=0, microsecond=0)
     result = kpr("pruefen", faulty, "--in-mappe", "--stichtag", DAY, "--json")
     assert result.exit_code == 1
-    findings = json.loads(result.stdout)  # --json prints nothing but the JSON, also with --in-mappe
+    summary = json.loads(result.stdout)  # --json prints nothing but the JSON, also with --in-mappe
+    findings = summary["findings"]
     assert {("DATA-2", "Mitglieder", row_of("Mitglieder", id="P20"), "L"), ("DATA-4", "Tagesordnung", 2, "D")} <= {
         (f["code"], f["sheet"], f["row"], f["column"]) for f in findings}
     title, rows, sheet = _pruefung(faulty)

@@ -5,21 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from kpr_excel.app import jobs
-from kpr_excel.cli import app
 from kpr_excel.documents import office
 from kpr_excel.documents.produce import demo_choice, load_workbook
+from tests.cli.run import kpr
 from tests.documents.conftest import STICHTAG
 from tests.documents.textutil import docx_text
 
-runner = CliRunner()
 DAY = STICHTAG.strftime("%d.%m.%Y")
 
-
-def kpr(*args):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def _ids(workbook):
