@@ -27,7 +27,7 @@ def build_parser() -> GermanParser:
     dokumente.register(commands)
     versand.register(commands)
     addin_cmd.register(commands)
-    parser.set_defaults(_command=None, _group=parser)
+    parser.set_defaults(_command=None, _parser=parser)
     return parser
 
 
@@ -36,14 +36,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     arguments = list(sys.argv[1:] if argv is None else argv)
     try:
-        values = vars(parser.parse_args(arguments))
+        namespace, unknown = parser.parse_known_args(arguments)
+        values = vars(namespace)
         command = values.pop("_command")
-        group = values.pop("_group", None)
+        chosen = values.pop("_parser")  # the (sub-)parser of the command, for its own usage line
+        if unknown:
+            chosen.error(f"unrecognized arguments: {' '.join(unknown)}")
         if command is None:
-            if group is parser and not arguments:
+            if chosen is parser and not arguments:
                 parser.print_help()
                 return EXIT_OK
-            (group or parser).error("Es fehlt der Befehl")
+            chosen.error("Es fehlt der Befehl")
     except SystemExit as exit:  # --hilfe (0) or a usage error (2), already printed
         return exit.code if isinstance(exit.code, int) else EXIT_UNUSABLE
     return run(command, values)

@@ -213,14 +213,14 @@ def add_command(parent, name: str, function: Callable[..., int | None], *, help:
     """A sub-command `name` that runs `function`; its help is the function's docstring."""
     doc = description or function.__doc__ or ""
     parser = parent.add_parser(name, help=help or doc.strip().splitlines()[0], description=doc)
-    parser.set_defaults(_command=function)
+    parser.set_defaults(_command=function, _parser=parser)
     return parser
 
 
 def add_group(parent, name: str, help: str) -> Any:
     """A command group (`kpr einladung …`): returns what `add_command` takes as parent."""
     parser = parent.add_parser(name, help=help, description=help)
-    parser.set_defaults(_command=None, _group=parser)
+    parser.set_defaults(_command=None, _parser=parser)
     return parser.add_subparsers(title="Befehle", metavar="BEFEHL", parser_class=GermanParser)
 
 
