@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kpr_excel.cli.common import (
     add_command,
@@ -15,8 +16,10 @@ from kpr_excel.cli.common import (
     stichtag_option,
     stichtag_or_today,
 )
-from kpr_excel.domain.deadlines import Deadline
 from kpr_excel.domain.values import WEEKDAYS, german_date
+
+if TYPE_CHECKING:  # the model behind deadlines costs a start that only wants --hilfe
+    from kpr_excel.domain.deadlines import Deadline
 
 
 def register(commands) -> None:

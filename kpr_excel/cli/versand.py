@@ -17,7 +17,6 @@ from kpr_excel.cli.common import (
 )
 from kpr_excel.cli.dokumente import GROUPS, sitzung_argument
 from kpr_excel.domain.errors import KprError
-from kpr_excel.sending.plan import INVITATION, MINUTES
 
 
 def kanal_option(parser) -> None:
@@ -49,6 +48,8 @@ def einladung_senden(datei: Path, sitzung: str, kanal: str | None = None, entwur
     Exit-Code 0: alles versandt; 1: gesperrt oder nicht alles versandt; 2: Mappe nicht verwendbar
     oder nicht beschreibbar.
     """
+    from kpr_excel.sending.plan import INVITATION
+
     return _send(datei, sitzung, INVITATION, kanal, entwurf, probelauf, stichtag_or_today(stichtag))
 
 
@@ -59,6 +60,8 @@ def niederschrift_senden(datei: Path, sitzung: str, kanal: str | None = None, en
     Exit-Code 0: alles versandt; 1: gesperrt oder nicht alles versandt; 2: Mappe nicht verwendbar
     oder nicht beschreibbar.
     """
+    from kpr_excel.sending.plan import MINUTES
+
     return _send(datei, sitzung, MINUTES, kanal, entwurf, probelauf, stichtag_or_today(stichtag))
 
 
