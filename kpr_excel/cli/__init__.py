@@ -33,6 +33,7 @@ def build_parser() -> GermanParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `kpr` with `argv` (default: the process's arguments) and return the exit code."""
+    _tolerate_unencodable_output()
     parser = build_parser()
     arguments = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -64,3 +65,13 @@ def commands(parser: argparse.ArgumentParser | None = None, prefix: str = "") ->
                 else:
                     found[f"{prefix}{name}"] = command
     return found
+
+
+def _tolerate_unencodable_output() -> None:
+    """A Windows console or a redirected stdout in cp1252 cannot show every character a message may
+    hold (a name in the workbook, a symbol): print a replacement instead of failing with an
+    internal error."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="replace")

@@ -261,6 +261,9 @@ def run(command: Callable[..., int | None], arguments: dict[str, Any]) -> int:
     except KeyboardInterrupt:
         warn("Abgebrochen.")
         return EXIT_ABORTED
+    except BrokenPipeError:  # the reader of stdout stopped early (`kpr regeln | more`): no more to say
+        _silence_stdout()
+        return EXIT_FINDINGS
     except Exception as exc:  # a bug: say so plainly, keep the details for developers
         if debug():
             raise
@@ -269,6 +272,15 @@ def run(command: Callable[..., int | None], arguments: dict[str, Any]) -> int:
         if as_json:
             _json_error(f"Interner Fehler ({type(exc).__name__})", EXIT_INTERNAL, arguments)
         return EXIT_INTERNAL
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so that the final flush at exit does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file behind stdout (a test's buffer)
+        pass
 
 
 def _json_error(message: str, code: int, arguments: dict[str, Any]) -> None:

@@ -149,3 +149,18 @@ def test_json_of_pruefen_carries_file_stichtag_and_counts(book):
                                                                            result.exit_code)
     severities = [f["severity"] for f in summary["findings"]]
     assert summary["counts"] == {label: severities.count(label) for label in ("Fehler", "Warnung", "Hinweis")}
+
+
+@pytest.mark.slow
+def test_a_console_that_cannot_show_umlauts_gets_replacements_not_an_internal_error(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    done = subprocess.run([sys.executable, "-m", "kpr_excel", "pruefen", tmp_path / "Übersicht.xlsx"],
+                          capture_output=True, env=env, cwd=Path(__file__).resolve().parents[2], check=False)
+    assert done.returncode == 2, done.stderr
+    assert b"Fehler: Die Datei " in done.stderr and b"?bersicht.xlsx wurde nicht gefunden." in done.stderr
+    assert b"Interner Fehler" not in done.stderr and b"Traceback" not in done.stderr
