@@ -83,7 +83,8 @@ def test_missing_or_empty_folder_and_non_word_file_are_errors(tmp_path):
 
 def test_office_copy_of_a_template_is_used_as_it_is(workbook, demo_model):
     copied, kept = produce.copy_templates(workbook)
-    assert [p.name for p in copied] == [f"{n}.docx" for n in TEMPLATE_NAMES] and not kept
+    assert [p.name for p in copied] == [f"{n}.docx" for n in TEMPLATE_NAMES] + [
+        "Mail_Einladung.txt", "Mail_Niederschrift.txt"] and not kept
     own = copied[0]
     edit_docx(own, own.with_suffix(".tmp"), "hiermit laden wir Sie herzlich", "wir laden Sie sehr herzlich")
     own.with_suffix(".tmp").replace(own)
