@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from kpr_excel.cli.common import (
     add_command,
@@ -16,7 +17,9 @@ from kpr_excel.cli.common import (
     say,
     stichtag_option,
     stichtag_or_today,
+    warn,
 )
+from kpr_excel.domain.errors import KprError
 
 # Heavier modules are imported inside the commands: every `kpr` call starts Python anew.
 
@@ -69,20 +72,31 @@ def pruefen(datei: Path, als_json: bool = False, in_mappe: bool = False, stichta
 
     Exit-Code 0: keine Fehler; 1: Fehler gefunden; 2: Datei nicht verwendbar.
     """
-    from kpr_excel.app import report
     from kpr_excel.app.check import check_file
 
     stichtag = stichtag_or_today(stichtag)
     result = check_file(datei, stichtag)
-    if als_json:
-        print_json({"file": str(datei), "stichtag": stichtag.isoformat(), "exit_code": result.exit_code,
-                    "counts": counts(result.findings), "findings": [f.as_dict() for f in result.findings]})
-    else:
+    write = in_mappe and not result.unusable
+    if not als_json:
         print_findings(result.findings, datei.name)
-    if in_mappe and not result.unusable:
-        from kpr_excel.book.writer import write_edits
+        if write:
+            say(f"Blatt „Pruefung“ geschrieben in {_write_pruefung(datei, result.findings, stichtag)}.")
+        return result.exit_code
+    # JSON: one object on stdout, also where writing the sheet fails after the check.
+    summary: dict[str, Any] = {"file": str(datei), "stichtag": stichtag.isoformat(), "exit_code": result.exit_code,
+               "counts": counts(result.findings), "findings": [f.as_dict() for f in result.findings]}
+    if write:
+        try:
+            summary["written"] = str(_write_pruefung(datei, result.findings, stichtag))
+        except KprError as exc:
+            warn(f"Fehler: {exc}")
+            summary.update(error=str(exc), exit_code=exc.exit_code)
+    print_json(summary)
+    return int(summary["exit_code"])
 
-        written = write_edits(datei, report.pruefung_edits(result.findings, stichtag))
-        if not als_json:
-            say(f"Blatt „Pruefung“ geschrieben in {written}.")
-    return result.exit_code
+
+def _write_pruefung(datei: Path, findings, stichtag: date) -> Path:
+    from kpr_excel.app import report
+    from kpr_excel.book.writer import write_edits
+
+    return write_edits(datei, report.pruefung_edits(findings, stichtag))

@@ -164,3 +164,31 @@ def test_a_console_that_cannot_show_umlauts_gets_replacements_not_an_internal_er
     assert done.returncode == 2, done.stderr
     assert b"Fehler: Die Datei " in done.stderr and b"?bersicht.xlsx wurde nicht gefunden." in done.stderr
     assert b"Interner Fehler" not in done.stderr and b"Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("english", [
+    "argument BEFEHL: invalid choice: 'prufen' (choose from 'neu', 'demo')",  # Python 3.10 to 3.12
+    "argument BEFEHL: invalid choice: 'prufen' (choose from neu, demo)",  # Python 3.12.8 and 3.13
+])
+def test_argparse_messages_of_every_supported_python_are_translated(english):
+    from kpr_excel.cli.common import german_error
+
+    assert german_error(english) == "„prufen“ gibt es nicht; möglich: neu, demo"
+
+
+def test_json_with_in_mappe_stays_one_object_when_the_sheet_cannot_be_written(book, monkeypatch):
+    import kpr_excel.book.writer
+    from kpr_excel.domain.errors import WorkbookNotWritable
+
+    def refuse(path, edits, **options):
+        raise WorkbookNotWritable(f"{path.name} ist schreibgeschützt.")
+
+    monkeypatch.setattr(kpr_excel.book.writer, "write_edits", refuse)
+    before = book.read_bytes()
+    result = kpr("pruefen", book, "--json", "--in-mappe", "--stichtag", "29.11.2026")
+    assert result.exit_code == 2
+    summary = json.loads(result.stdout)
+    assert (summary["error"], summary["exit_code"]) == ("KPR.xlsx ist schreibgeschützt.", 2)
+    assert summary["findings"] and "written" not in summary
+    assert "Fehler: KPR.xlsx ist schreibgeschützt." in result.stderr
+    assert book.read_bytes() == before
