@@ -1,3 +1,5 @@
+import sys
+
 from kpr_excel.cli import main
 
-main()
+sys.exit(main())

@@ -14,6 +14,11 @@ from kpr_excel.domain.errors import KprError
 Say = Callable[[str], None]
 
 DEMO_FILE = "KPR-Demo.xlsx"
+#: The file that marks a folder as made by `kpr demo`: only such a folder (or an empty one) is
+#: written by the demo, so that it never touches a real workbook or a real outbox.
+DEMO_MARKER = "kpr-demo.txt"
+DEMO_MARKER_TEXT = ("Diesen Ordner hat »kpr demo« angelegt. Alles hier ist erfunden; ein neuer Aufruf von\n"
+                    "»kpr demo« für diesen Ordner ersetzt die Demo-Mappe und ihre Dokumente.\n")
 
 
 def new_workbook(path: Path, *, overwrite: bool = False, data=None) -> Path:
@@ -27,12 +32,35 @@ def new_workbook(path: Path, *, overwrite: bool = False, data=None) -> Path:
     return path
 
 
+def check_demo_folder(folder: Path) -> None:
+    """Refuse a folder the demo must not write into: a file, or a folder with other content.
+
+    A folder is the demo's when it is new, empty, or holds the marker file a former demo wrote.
+    """
+    for place in (folder, *folder.parents):
+        if place.exists() and not place.is_dir():
+            raise KprError(f"„{place}“ ist eine Datei, kein Ordner. »kpr demo« legt einen Ordner an; "
+                           "bitte einen Ordnernamen angeben, z. B. »kpr demo kpr-demo«.")
+    if not folder.exists() or (folder / DEMO_MARKER).is_file():
+        return
+    content = sorted(entry.name for entry in folder.iterdir())
+    if content:
+        shown = ", ".join(content[:5]) + (", …" if len(content) > 5 else "")
+        raise KprError(f"Der Ordner „{folder}“ ist nicht leer ({shown}) und kein Demo-Ordner (es fehlt die "
+                       f"Datei {DEMO_MARKER}). Die Demo schreibt nur in einen neuen oder leeren Ordner, damit "
+                       "keine echte Mappe und kein echter Postausgang berührt wird; bitte einen anderen "
+                       "Ordner angeben, z. B. »kpr demo kpr-demo«.")
+
+
 def demo(folder: Path, stichtag: date, say: Say = print) -> Path:
     """Build the demo workbook in `folder` and run every step of the main job on it."""
     from kpr_excel.app.check import check_file
     from kpr_excel.book.demo import demo_data
 
     folder = Path(folder)
+    check_demo_folder(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / DEMO_MARKER).write_text(DEMO_MARKER_TEXT, encoding="utf-8")
     path = folder / DEMO_FILE
     say(f"Demo-Mappe für {stichtag.year} (Stichtag {stichtag:%d.%m.%Y}) wird angelegt: {path}")
     new_workbook(path, overwrite=True, data=demo_data(stichtag))

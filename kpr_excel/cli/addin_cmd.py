@@ -2,33 +2,47 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import typer
-
-from kpr_excel.cli.common import console, exit_code, guarded, print_findings
+from kpr_excel.cli.common import (
+    add_command,
+    add_group,
+    counts,
+    exit_code,
+    flag,
+    json_option,
+    print_findings,
+    print_json,
+    say,
+)
 from kpr_excel.domain.findings import Finding
 
-addin_app = typer.Typer(
-    name="addin",
-    help="Das Excel-Add-in KPR.xlam (Menüband „KPR“) bauen, prüfen und installieren.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode="rich",
-    pretty_exceptions_enable=False,
-)
+ADDIN_FILE_HELP = "Das Add-in (Standard: das dem Paket beiliegende KPR.xlam)."
 
 
+def register(commands) -> None:
+    addin = add_group(commands, "addin", "Das Excel-Add-in KPR.xlam (Menüband „KPR“) bauen, prüfen und installieren.")
+    parser = add_command(addin, "bauen", bauen)
+    parser.add_argument("--quellen", type=Path, default=None, metavar="ORDNER",
+                        help="Ordner mit KPR.bas und customUI.xml (Standard: die dem Paket beiliegenden).")
+    parser.add_argument("--ausgabe", type=Path, default=None, metavar="DATEI",
+                        help="Das gebaute Add-in (Standard: kpr_excel/addin/files/KPR.xlam im Checkout).")
 
-@addin_app.command("bauen")
-@guarded
-def bauen(
-    quellen: Path = typer.Option(None, "--quellen", show_default=False,
-                                 help="Ordner mit KPR.bas und customUI.xml (Standard: die dem Paket beiliegenden)."),
-    ausgabe: Path = typer.Option(None, "--ausgabe", show_default=False,
-                                 help="Das gebaute Add-in (Standard: kpr_excel/addin/files/KPR.xlam im Checkout)."),
-):
+    parser = add_command(addin, "pruefen", pruefen)
+    parser.add_argument("datei", type=Path, nargs="?", default=None, metavar="DATEI", help=ADDIN_FILE_HELP)
+    parser.add_argument("--quellen", type=Path, default=None, metavar="ORDNER",
+                        help="Ordner mit KPR.bas und customUI.xml (Standard: die dem Paket beiliegenden); "
+                             "das Add-in muss daraus gebaut sein.")
+    flag(parser, "--ohne-quellen", "Nur die Datei prüfen, nicht den Vergleich mit den Quellen.")
+    json_option(parser, "Befunde als JSON ausgeben: Datei, Anzahl je Schweregrad, Befunde.")
+
+    parser = add_command(addin, "installieren", installieren)
+    parser.add_argument("datei", type=Path, nargs="?", default=None, metavar="DATEI", help=ADDIN_FILE_HELP)
+    parser.add_argument("--ziel", type=Path, default=None, metavar="ORDNER",
+                        help=r"Zielordner statt %%APPDATA%%\Microsoft\AddIns.")
+
+
+def bauen(quellen: Path | None = None, ausgabe: Path | None = None) -> int:
     """Das Add-in aus KPR.bas und customUI.xml bauen und das Ergebnis prüfen.
 
     Ein zweiter Build aus denselben Quellen ergibt dieselbe Datei, Byte für Byte.
@@ -40,23 +54,12 @@ def bauen(
 
     result = addin.build_addin(quellen or addin.SOURCES_DIR, ausgabe)
     state = "neu geschrieben" if result.changed else "unverändert (gleiche Bytes)"
-    console.print(f"{result.path}: {state}, {result.size} Bytes, SHA-256 {result.sha256}",
-                  markup=False, soft_wrap=True)
-    raise typer.Exit(_report(result.findings, result.path.name))
+    say(f"{result.path}: {state}, {result.size} Bytes, SHA-256 {result.sha256}")
+    return _report(result.findings, result.path.name)
 
 
-@addin_app.command("pruefen")
-@guarded
-def pruefen(
-    datei: Path = typer.Argument(None, show_default=False,
-                                help="Das Add-in (Standard: das dem Paket beiliegende KPR.xlam)."),
-    quellen: Path = typer.Option(None, "--quellen", show_default=False,
-                                 help="Ordner mit KPR.bas und customUI.xml (Standard: die dem Paket beiliegenden); "
-                                      "das Add-in muss daraus gebaut sein."),
-    ohne_quellen: bool = typer.Option(False, "--ohne-quellen",
-                                      help="Nur die Datei prüfen, nicht den Vergleich mit den Quellen."),
-    als_json: bool = typer.Option(False, "--json", help="Befunde als JSON ausgeben."),
-):
+def pruefen(datei: Path | None = None, quellen: Path | None = None, ohne_quellen: bool = False,
+            als_json: bool = False) -> int:
     """Das gebaute Add-in ohne Excel prüfen: Menüband, Callbacks, RunPython-Ziele, P-Code, xlwings-Version.
 
     Exit-Code 0: keine Fehler; 1: Fehler gefunden; 2: Datei oder Werkzeuge fehlen.
@@ -66,19 +69,13 @@ def pruefen(
     datei = datei or addin.ADDIN_FILE
     findings = addin.check_addin(datei, None if ohne_quellen else quellen or addin.SOURCES_DIR)
     if als_json:
-        print(json.dumps([finding.as_dict() for finding in findings], ensure_ascii=False, indent=2))
-        raise typer.Exit(exit_code(findings))
-    raise typer.Exit(_report(findings, datei.name))
+        print_json({"file": str(datei), "exit_code": exit_code(findings), "counts": counts(findings),
+                    "findings": [finding.as_dict() for finding in findings]})
+        return exit_code(findings)
+    return _report(findings, datei.name)
 
 
-@addin_app.command("installieren")
-@guarded
-def installieren(
-    datei: Path = typer.Argument(None, show_default=False,
-                                help="Das Add-in (Standard: das dem Paket beiliegende KPR.xlam)."),
-    ziel: Path = typer.Option(None, "--ziel", show_default=False,
-                              help=r"Zielordner statt %APPDATA%\Microsoft\AddIns."),
-):
+def installieren(datei: Path | None = None, ziel: Path | None = None) -> int:
     r"""Das Add-in dorthin kopieren, wo Excel Add-ins lädt (%APPDATA%\Microsoft\AddIns).
 
     Unter einem anderen System als Windows steht nur die Anleitung da.
@@ -87,13 +84,13 @@ def installieren(
     from kpr_excel import addin
 
     result = addin.install_addin(datei or addin.ADDIN_FILE, target_dir=ziel)
-    console.print(result.instructions, markup=False, soft_wrap=True)
-    raise typer.Exit(0 if result.installed else 1)
+    say(result.instructions)
+    return 0 if result.installed else 1
 
 
 def _report(findings: tuple[Finding, ...], filename: str) -> int:
     if findings:
         print_findings(findings, filename)
     else:
-        console.print(f"{filename}: in Ordnung.", markup=False)
+        say(f"{filename}: in Ordnung.")
     return exit_code(findings)

@@ -1,40 +1,45 @@
 """Commands that write Word documents: einladung, niederschrift, jahresbericht, vorlagen.
 
-`einladung_app` and `niederschrift_app` are module-level so that the sending commands can be
-added to them (`kpr einladung senden`, `kpr niederschrift senden`).
+`register` returns nothing; the groups `einladung` and `niederschrift` are kept in
+`GROUPS` so that the sending commands can be added to them (`kpr einladung senden`).
 """
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
-import typer
-from rich.markup import escape
-
 from kpr_excel.cli.common import (
-    console,
-    err_console,
+    add_command,
+    add_group,
+    date_argument,
+    datei_argument,
     exit_code,
-    guarded,
+    flag,
     print_findings,
-    stichtag_option,
+    say,
+    stichtag_or_today,
+    warn,
+    year_argument,
 )
-from kpr_excel.domain.errors import translate_environment_faults
+from kpr_excel.domain.errors import KprError
 from kpr_excel.domain.findings import Severity
 
-einladung_app = typer.Typer(help="Einladungen zu Sitzungen (§ 7).", no_args_is_help=True)
-niederschrift_app = typer.Typer(help="Niederschriften von Sitzungen (§ 7).", no_args_is_help=True)
-vorlagen_app = typer.Typer(help="Die Word-Vorlagen prüfen und zum Bearbeiten bereitstellen.",
-                           no_args_is_help=True)
+#: The command groups other modules add to ("einladung", "niederschrift").
+GROUPS: dict[str, object] = {}
 
-DATEI = typer.Argument(..., help="Die Stammmappe (.xlsx).")
-SITZUNG = typer.Argument(..., help="Die ID der Sitzung aus dem Blatt „Sitzungen“, z. B. KPR-2027-2.")
-PDF = typer.Option(False, "--pdf", help="Zusätzlich eine PDF-Datei erstellen (braucht LibreOffice).")
-UEBERSCHREIBEN = typer.Option(False, "--ueberschreiben",
-                              help="Eine von Hand bearbeitete Datei gleichen Namens ersetzen "
-                                   "(sonst entsteht eine neue Fassung _v2, _v3, …).")
-DATUM = typer.Option(None, "--datum", help="Datum im Dokument TT.MM.JJJJ (Standard: heute).",
-                     callback=stichtag_option, show_default=False)
+
+def sitzung_argument(parser) -> None:
+    parser.add_argument("sitzung", metavar="SITZUNG",
+                        help="Die ID der Sitzung aus dem Blatt „Sitzungen“, z. B. KPR-2027-2.")
+
+
+def _document_options(parser) -> None:
+    flag(parser, "--pdf", "Zusätzlich eine PDF-Datei erstellen (braucht LibreOffice).")
+    flag(parser, "--ueberschreiben", "Eine von Hand bearbeitete Datei gleichen Namens ersetzen "
+                                     "(sonst entsteht eine neue Fassung _v2, _v3, …).")
+    parser.add_argument("--datum", type=date_argument, default=None, metavar="TT.MM.JJJJ",
+                        help="Datum im Dokument, TT.MM.JJJJ oder JJJJ-MM-TT (Standard: heute).")
 
 
 def _documents():
@@ -44,90 +49,102 @@ def _documents():
     return produce
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(einladung_app, name="einladung")
-    app.add_typer(niederschrift_app, name="niederschrift")
-    app.command("jahresbericht")(jahresbericht)
-    app.add_typer(vorlagen_app, name="vorlagen")
+def register(commands) -> None:
+    einladung = GROUPS["einladung"] = add_group(commands, "einladung", "Einladungen zu Sitzungen (§ 7).")
+    parser = add_command(einladung, "erstellen", einladung_erstellen)
+    datei_argument(parser)
+    sitzung_argument(parser)
+    _document_options(parser)
+    flag(parser, "--ohne-gaeste", "Keine Gastfassungen erstellen.")
+
+    niederschrift = GROUPS["niederschrift"] = add_group(commands, "niederschrift",
+                                                        "Niederschriften von Sitzungen (§ 7).")
+    parser = add_command(niederschrift, "erstellen", niederschrift_erstellen)
+    datei_argument(parser)
+    sitzung_argument(parser)
+    kind = parser.add_mutually_exclusive_group()
+    kind.add_argument("--entwurf", dest="entwurf", action="store_const", const=True, default=None,
+                      help="Entwurf vor der Sitzung (Standard, solange die Sitzung nicht als durchgeführt "
+                           "eingetragen ist).")
+    kind.add_argument("--final", dest="entwurf", action="store_const", const=False,
+                      help="Endgültige Fassung mit den Ergebnissen.")
+    _document_options(parser)
+
+    parser = add_command(commands, "jahresbericht", jahresbericht)
+    datei_argument(parser)
+    parser.add_argument("jahr", type=year_argument, metavar="JAHR", help="Das Berichtsjahr, z. B. 2026.")
+    _document_options(parser)
+
+    vorlagen = add_group(commands, "vorlagen", "Die Word-Vorlagen und E-Mail-Texte prüfen und zum Bearbeiten "
+                                               "bereitstellen.")
+    parser = add_command(vorlagen, "pruefen", vorlagen_pruefen)
+    parser.add_argument("ordner", type=Path, nargs="?", default=None, metavar="ORDNER",
+                        help="Ordner mit Einladung.docx, Niederschrift.docx, Jahresbericht.docx "
+                             "(Standard: die mitgelieferten Vorlagen).")
+    parser = add_command(vorlagen, "anlegen", vorlagen_anlegen)
+    datei_argument(parser)
 
 
 def _load(datei: Path):
     model, findings = _documents().load_workbook(datei)
     errors = sum(1 for f in findings if f.severity == Severity.FEHLER)
     if errors:
-        err_console.print(f"[yellow]Achtung:[/] Die Mappe hat {errors} Datenfehler; die Dokumente können "
-                          f"unvollständig sein. Einzelheiten: kpr pruefen {escape(str(datei))}")
+        warn(f"Achtung: Die Mappe hat {errors} Datenfehler; die Dokumente können "
+             f"unvollständig sein. Einzelheiten: kpr pruefen {datei}")
     return model
 
 
-def _show(output) -> None:
+def _show(output) -> int:
     for line in output.lines():
-        console.print(line, soft_wrap=True, markup=False)
-    if output.pdf_error:
-        raise typer.Exit(1)
+        say(line)
+    return 1 if output.pdf_error else 0
 
 
-@einladung_app.command("erstellen")
-@guarded
-@translate_environment_faults
-def einladung_erstellen(
-    datei: Path = DATEI,
-    sitzung: str = SITZUNG,
-    pdf: bool = PDF,
-    ueberschreiben: bool = UEBERSCHREIBEN,
-    ohne_gaeste: bool = typer.Option(False, "--ohne-gaeste", help="Keine Gastfassungen erstellen."),
-    datum=DATUM,
-):
-    """Die Einladung einer Sitzung erstellen, dazu je Gast eine Fassung nur mit seinen Tagesordnungspunkten."""
+def einladung_erstellen(datei: Path, sitzung: str, pdf: bool = False, ueberschreiben: bool = False,
+                        ohne_gaeste: bool = False, datum: date | None = None) -> int:
+    """Die Einladung einer Sitzung erstellen, dazu je Gast eine Fassung nur mit seinen Tagesordnungspunkten.
+
+    Exit-Code 0: erstellt; 1: Sitzung unbekannt oder PDF nicht erstellt; 2: Mappe nicht verwendbar.
+    """
     model = _load(datei)
-    _show(_documents().write_invitation(datei, model, sitzung, today=datum, guests=not ohne_gaeste,
-                                     pdf=pdf, overwrite=ueberschreiben))
+    return _show(_documents().write_invitation(datei, model, sitzung, today=stichtag_or_today(datum),
+                                               guests=not ohne_gaeste, pdf=pdf, overwrite=ueberschreiben))
 
 
-@niederschrift_app.command("erstellen")
-@guarded
-@translate_environment_faults
-def niederschrift_erstellen(
-    datei: Path = DATEI,
-    sitzung: str = SITZUNG,
-    entwurf: bool | None = typer.Option(
-        None, "--entwurf/--final",
-        help="Entwurf vor der Sitzung oder endgültige Fassung (Standard: Entwurf, solange die Sitzung "
-             "nicht als durchgeführt eingetragen ist).", show_default=False),
-    pdf: bool = PDF,
-    ueberschreiben: bool = UEBERSCHREIBEN,
-    datum=DATUM,
-):
-    """Die Niederschrift einer Sitzung erstellen: als Entwurf vorab oder endgültig mit den Ergebnissen."""
+def niederschrift_erstellen(datei: Path, sitzung: str, entwurf: bool | None = None, pdf: bool = False,
+                            ueberschreiben: bool = False, datum: date | None = None) -> int:
+    """Die Niederschrift einer Sitzung erstellen: als Entwurf vorab oder endgültig mit den Ergebnissen.
+
+    Exit-Code 0: erstellt; 1: Sitzung unbekannt oder PDF nicht erstellt; 2: Mappe nicht verwendbar.
+    """
     model = _load(datei)
-    _show(_documents().write_minutes(datei, model, sitzung, today=datum, draft=entwurf, pdf=pdf,
-                                  overwrite=ueberschreiben))
+    return _show(_documents().write_minutes(datei, model, sitzung, today=stichtag_or_today(datum), draft=entwurf,
+                                            pdf=pdf, overwrite=ueberschreiben))
 
 
-@guarded
-@translate_environment_faults
-def jahresbericht(
-    datei: Path = DATEI,
-    jahr: int = typer.Argument(..., help="Das Berichtsjahr, z. B. 2026.", min=2000, max=2100),
-    pdf: bool = PDF,
-    ueberschreiben: bool = UEBERSCHREIBEN,
-    datum=DATUM,
-):
-    """Den Präventions- und Tätigkeitsbericht eines Jahres erstellen (§ 5), mit Diagramm."""
+def jahresbericht(datei: Path, jahr: int, pdf: bool = False, ueberschreiben: bool = False,
+                  datum: date | None = None) -> int:
+    """Den Präventions- und Tätigkeitsbericht eines Jahres erstellen (§ 5), mit Diagramm.
+
+    Für das laufende Jahr entsteht ein Zwischenstand (mit Hinweis); die endgültige Fassung nach
+    dem 31.12. erstellen. Ein Jahr, das noch nicht begonnen hat, wird abgelehnt.
+    Exit-Code 0: erstellt; 1: keine Sitzung im Jahr, Jahr noch nicht begonnen oder PDF nicht
+    erstellt; 2: Mappe nicht verwendbar.
+    """
+    today = stichtag_or_today(datum)
+    if jahr > today.year:
+        raise KprError(f"Das Jahr {jahr} hat noch nicht begonnen (heute ist der {today:%d.%m.%Y}); "
+                       "ein Jahresbericht entsteht für ein laufendes oder abgeschlossenes Jahr.")
     model = _load(datei)
-    _show(_documents().write_yearly_report(datei, model, jahr, today=datum, pdf=pdf, overwrite=ueberschreiben))
+    if jahr == today.year:
+        warn(f"Achtung: Das Jahr {jahr} ist noch nicht zu Ende (Stand {today:%d.%m.%Y}). Der Bericht ist ein "
+             f"Zwischenstand; die endgültige Fassung nach dem 31.12.{jahr} erstellen.")
+    return _show(_documents().write_yearly_report(datei, model, jahr, today=today, pdf=pdf,
+                                                  overwrite=ueberschreiben))
 
 
-@vorlagen_app.command("pruefen")
-@guarded
-def vorlagen_pruefen(
-    ordner: Path | None = typer.Argument(
-        None, help="Ordner mit Einladung.docx, Niederschrift.docx, Jahresbericht.docx und den E-Mail-Texten "
-                   "Mail_Einladung.txt, Mail_Niederschrift.txt, meist „Vorlagen“ neben der Mappe "
-                   "(Standard: die mitgelieferten Vorlagen)."),
-):
-    """Prüfen, ob die Word-Vorlagen und E-Mail-Texte nur bekannte Platzhalter verwenden, alle nötigen
-    enthalten und nicht auf interne Teile von Python zugreifen.
+def vorlagen_pruefen(ordner: Path | None = None) -> int:
+    """Prüfen, ob die Vorlagen nur bekannte Platzhalter verwenden und alle nötigen enthalten.
 
     Exit-Code 0: in Ordnung; 1: Fehler gefunden.
     """
@@ -137,19 +154,20 @@ def vorlagen_pruefen(
     if findings:
         print_findings(findings)
     if not exit_code(findings):
-        console.print("Die Vorlagen sind in Ordnung.")
-    raise typer.Exit(exit_code(findings))
+        say("Die Vorlagen sind in Ordnung.")
+    return exit_code(findings)
 
 
-@vorlagen_app.command("anlegen")
-@guarded
-def vorlagen_anlegen(datei: Path = DATEI):
-    """Die mitgelieferten Vorlagen in den Ordner „Vorlagen“ neben der Mappe kopieren, zum Bearbeiten in Word.
+def vorlagen_anlegen(datei: Path) -> int:
+    """Die mitgelieferten Word-Vorlagen und E-Mail-Texte in den Ordner „Vorlagen“ neben der Mappe kopieren.
 
-    Vorhandene Vorlagen bleiben unverändert; bearbeitete Vorlagen dort werden statt der mitgelieferten verwendet.
+    Dort in Word bzw. einem Texteditor bearbeiten: Vorlagen und Texte in diesem Ordner werden statt
+    der mitgelieferten verwendet. Was dort schon liegt, bleibt unverändert.
+    Exit-Code 0: angelegt oder schon vorhanden.
     """
     copied, kept = _documents().copy_templates(datei)
     for path in copied:
-        console.print(f"Angelegt: {path}", soft_wrap=True, markup=False)
+        say(f"Angelegt: {path}")
     for path in kept:
-        console.print(f"Schon vorhanden, unverändert: {path}", soft_wrap=True, markup=False)
+        say(f"Schon vorhanden, unverändert: {path}")
+    return 0

@@ -2,29 +2,37 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import typer
-from rich.markup import escape
-
-from kpr_excel.cli.common import STICHTAG, console, guarded, print_findings, say
-from kpr_excel.domain.deadlines import Deadline
+from kpr_excel.cli.common import (
+    add_command,
+    datei_argument,
+    json_option,
+    print_findings,
+    print_json,
+    say,
+    stichtag_option,
+    stichtag_or_today,
+)
 from kpr_excel.domain.values import WEEKDAYS, german_date
 
-
-def register(app: typer.Typer) -> None:
-    app.command("fristen")(fristen)
-    app.command("regeln")(regeln)
+if TYPE_CHECKING:  # the model behind deadlines costs a start that only wants --hilfe
+    from kpr_excel.domain.deadlines import Deadline
 
 
-@guarded
-def fristen(
-    datei: Path = typer.Argument(..., help="Die Stammmappe (.xlsx)."),
-    als_json: bool = typer.Option(False, "--json", help="Ergebnis als JSON ausgeben."),
-    stichtag=STICHTAG,
-):
+def register(commands) -> None:
+    parser = add_command(commands, "fristen", fristen)
+    datei_argument(parser)
+    json_option(parser, "Ergebnis als JSON ausgeben: Datei, Stichtag, Anzahl offen und überfällig, Fristen.")
+    stichtag_option(parser)
+
+    parser = add_command(commands, "regeln", regeln)
+    json_option(parser, "Ergebnis als JSON ausgeben: Anzahl und alle Prüfungen.")
+
+
+def fristen(datei: Path, als_json: bool = False, stichtag: date | None = None) -> int:
     """Die anstehenden und überfälligen Fristen aller Sitzungen (§ 7), mit „spätestens“-Datum.
 
     Exit-Code 0: nichts überfällig; 1: eine Frist ist überfällig; 2: Datei nicht verwendbar.
@@ -32,17 +40,27 @@ def fristen(
     from kpr_excel.book.loader import load_file
     from kpr_excel.domain.deadlines import open_deadlines
 
+    stichtag = stichtag_or_today(stichtag)
     loaded = load_file(datei)
     if loaded.unusable:
-        print_findings(loaded.findings, datei.name)
-        raise typer.Exit(2)
+        if als_json:
+            print_json({"file": str(datei), "stichtag": stichtag.isoformat(), "exit_code": 2,
+                        "error": "Die Mappe ist nicht verwendbar.",
+                        "findings": [f.as_dict() for f in loaded.findings]})
+        else:
+            print_findings(loaded.findings, datei.name)
+        return 2
     model = loaded.model
     deadlines = open_deadlines(model, stichtag)
+    overdue = sum(1 for d in deadlines if d.due < stichtag)
+    code = 1 if overdue else 0
     if als_json:
-        print(json.dumps([_as_dict(d, model, stichtag) for d in deadlines], ensure_ascii=False, indent=2))
+        print_json({"file": str(datei), "stichtag": stichtag.isoformat(), "exit_code": code,
+                    "counts": {"open": len(deadlines), "overdue": overdue},
+                    "deadlines": [_as_dict(d, model, stichtag) for d in deadlines]})
     else:
         _print_deadlines(deadlines, model, stichtag, datei.name)
-    raise typer.Exit(1 if any(d.due < stichtag for d in deadlines) else 0)
+    return code
 
 
 def _as_dict(deadline: Deadline, model, stichtag: date) -> dict:
@@ -75,31 +93,37 @@ def _print_deadlines(deadlines, model, stichtag: date, filename: str) -> None:
     for heading, group in groups:
         if not group:
             continue
-        console.print(f"\n[bold]{heading} ({len(group)})[/]")
+        say(f"\n{heading} ({len(group)})")
         for d in group:
             session = model.session(d.session_id)
             act_by = (f", spätestens {WEEKDAYS[d.act_by.weekday()][:2]} {german_date(d.act_by)}"
                       if d.act_by != d.due else "")
-            console.print(f"  {german_date(d.due)} {d.kind} {session.id} (Sitzung am {german_date(session.date)})"
-                          f"{act_by}: {_when(d, stichtag)}", soft_wrap=True, markup=False)
+            say(f"  {german_date(d.due)} {d.kind} {session.id} (Sitzung am {german_date(session.date)})"
+                f"{act_by}: {_when(d, stichtag)}")
     if not deadlines:
-        console.print("Keine offenen Fristen.")
+        say("Keine offenen Fristen.")
 
 
-@guarded
-def regeln(als_json: bool = typer.Option(False, "--json", help="Ergebnis als JSON ausgeben.")):
-    """Alle Prüfungen mit Code, Name, Schweregrad und Paragraph: Geschäftsordnung, Mappe, Vorlagen, Add-in."""
+def regeln(als_json: bool = False) -> int:
+    """Alle Prüfungen mit Code, Name, Schweregrad und Paragraph: Geschäftsordnung, Mappe, Vorlagen, Add-in.
+
+    Exit-Code 0.
+    """
     from kpr_excel.app.codes import CODES
 
     if als_json:
-        print(json.dumps([c.as_dict() for c in CODES], ensure_ascii=False, indent=2))
-        return
+        families: dict[str, int] = {}
+        for c in CODES:
+            families[c.family] = families.get(c.family, 0) + 1
+        print_json({"counts": {"total": len(CODES), **families}, "codes": [c.as_dict() for c in CODES]})
+        return 0
     family = None
     for c in CODES:
         if c.family != family:
             family = c.family
-            console.print(f"\n[bold]{escape(family)}[/]" if c is not CODES[0] else f"[bold]{escape(family)}[/]")
+            say(f"\n{family}" if c is not CODES[0] else family)
         where = ", ".join(part for part in (c.severity_label, c.paragraph) if part)
         quote = f" „{c.quote}“" if c.quote else ""
-        console.print(f"[bold]{c.code}[/] " + escape(f"{c.symbol} ({where}{quote})"), soft_wrap=True)
-        console.print(f"    {c.description}", soft_wrap=True, markup=False)
+        say(f"{c.code} {c.symbol} ({where}{quote})")
+        say(f"    {c.description}")
+    return 0

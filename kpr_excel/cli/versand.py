@@ -2,48 +2,77 @@
 
 from __future__ import annotations
 
+import sys
+from datetime import date
 from pathlib import Path
 
-import typer
-
-from kpr_excel.cli.common import STICHTAG, console, guarded, say
-from kpr_excel.cli.dokumente import DATEI, SITZUNG, einladung_app, niederschrift_app
-from kpr_excel.domain.errors import translate_environment_faults
-from kpr_excel.sending.plan import INVITATION, MINUTES
-
-KANAL = typer.Option(None, "--kanal", help="outbox, smtp oder exchange (Standard: Einstellungen).")
-ENTWURF = typer.Option(False, "--entwurf", help="Nur als Entwurf ablegen (Exchange: Ordner Entwürfe).")
-PROBELAUF = typer.Option(False, "--probelauf", help="Nur zeigen, wer was bekäme; nichts senden.")
-VERGANGEN = typer.Option(False, "--vergangene-sitzung",
-                         help="Auch zu einer Sitzung einladen, deren Datum vor dem Stichtag liegt.")
-
-
-def register(app: typer.Typer) -> None:
-    einladung_app.command("senden")(einladung_senden)
-    niederschrift_app.command("senden")(niederschrift_senden)
-    app.command("anmelden")(anmelden)
+from kpr_excel.cli.common import (
+    add_command,
+    datei_argument,
+    flag,
+    prompt_password,
+    say,
+    stichtag_option,
+    stichtag_or_today,
+)
+from kpr_excel.cli.dokumente import GROUPS, sitzung_argument
+from kpr_excel.domain.errors import KprError
 
 
-@guarded
-def einladung_senden(datei: Path = DATEI, sitzung: str = SITZUNG, kanal: str | None = KANAL,
-                     entwurf: bool = ENTWURF, probelauf: bool = PROBELAUF, stichtag=STICHTAG,
-                     vergangene_sitzung: bool = VERGANGEN):
-    """Die Einladung an Mitglieder (und Gäste ihre Fassung) senden; schickt nur, was noch fehlt."""
-    _send(datei, sitzung, INVITATION, kanal, entwurf, probelauf, stichtag, past_session=vergangene_sitzung)
+def kanal_option(parser) -> None:
+    parser.add_argument("--kanal", default=None, metavar="KANAL",
+                        help="outbox, smtp oder exchange (Standard: Einstellungen).")
 
 
-@guarded
-def niederschrift_senden(datei: Path = DATEI, sitzung: str = SITZUNG, kanal: str | None = KANAL,
-                         entwurf: bool = ENTWURF, probelauf: bool = PROBELAUF, stichtag=STICHTAG):
-    """Die Niederschrift an die Mitglieder senden; schickt nur, was noch fehlt."""
-    _send(datei, sitzung, MINUTES, kanal, entwurf, probelauf, stichtag)
+def _send_options(parser) -> None:
+    datei_argument(parser)
+    sitzung_argument(parser)
+    kanal_option(parser)
+    flag(parser, "--entwurf", "Nur als Entwurf ablegen (Exchange: Ordner Entwürfe).")
+    flag(parser, "--probelauf", "Nur zeigen, wer was bekäme; nichts senden.")
+    stichtag_option(parser)
 
 
-@translate_environment_faults
+def _invitation_options(parser) -> None:
+    _send_options(parser)
+    flag(parser, "--vergangene-sitzung", "Auch zu einer Sitzung einladen, deren Datum vor dem Stichtag liegt.")
+
+
+def register(commands) -> None:
+    _invitation_options(add_command(GROUPS["einladung"], "senden", einladung_senden))
+    _send_options(add_command(GROUPS["niederschrift"], "senden", niederschrift_senden))
+    parser = add_command(commands, "anmelden", anmelden)
+    datei_argument(parser)
+    kanal_option(parser)
+
+
+def einladung_senden(datei: Path, sitzung: str, kanal: str | None = None, entwurf: bool = False,
+                     probelauf: bool = False, stichtag: date | None = None, vergangene_sitzung: bool = False) -> int:
+    """Die Einladung an Mitglieder (und Gäste ihre Fassung) senden; schickt nur, was noch fehlt.
+
+    Exit-Code 0: alles versandt; 1: gesperrt oder nicht alles versandt; 2: Mappe nicht verwendbar
+    oder nicht beschreibbar.
+    """
+    from kpr_excel.sending.plan import INVITATION
+
+    return _send(datei, sitzung, INVITATION, kanal, entwurf, probelauf, stichtag_or_today(stichtag),
+                 past_session=vergangene_sitzung)
+
+
+def niederschrift_senden(datei: Path, sitzung: str, kanal: str | None = None, entwurf: bool = False,
+                         probelauf: bool = False, stichtag: date | None = None) -> int:
+    """Die Niederschrift an die Mitglieder senden; schickt nur, was noch fehlt.
+
+    Exit-Code 0: alles versandt; 1: gesperrt oder nicht alles versandt; 2: Mappe nicht verwendbar
+    oder nicht beschreibbar.
+    """
+    from kpr_excel.sending.plan import MINUTES
+
+    return _send(datei, sitzung, MINUTES, kanal, entwurf, probelauf, stichtag_or_today(stichtag))
+
+
 def _send(datei: Path, sitzung: str, document: str, kanal, entwurf: bool, probelauf: bool, stichtag,
-          past_session: bool = False) -> None:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
+          past_session: bool = False) -> int:
     from kpr_excel.app import preflight
     from kpr_excel.app import send as send_job
     from kpr_excel.book.loader import load_file
@@ -57,39 +86,74 @@ def _send(datei: Path, sitzung: str, document: str, kanal, entwurf: bool, probel
     if probelauf:
         for line in send_job.plan_lines(prepared.plan):
             say(line)
-        raise typer.Exit(preflight.exit_code(prepared.plan.blocking) if prepared.plan.blocked else 0)
+        return preflight.exit_code(prepared.plan.blocking) if prepared.plan.blocked else 0
     preflight.raise_if_blocked(prepared.plan.blocking, send_job.blocked_message(prepared.plan))
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  console=console, transient=True) as bar:
-        task = bar.add_task("Versand", total=None)
-
-        def progress(done: int, total: int, name: str) -> None:
-            bar.update(task, completed=done, total=total, description=f"Versand an {name}")
-
+    with _progress() as progress:
         outcome = send_job.send_prepared(
             prepared, stichtag=stichtag, channel=kanal, draft=entwurf, progress=progress,
             write_log=lambda edits: write_edits(datei, edits, side_file_allowed=False))
     for line in send_job.report_lines(outcome):
         say(line)
-    raise typer.Exit(0 if outcome.complete else 1)
+    return 0 if outcome.complete else 1
 
 
-@guarded
-def anmelden(datei: Path = DATEI,
-             kanal: str | None = KANAL):
-    """Das Kennwort für SMTP oder Exchange prüfen und im Kennwortspeicher des Systems ablegen."""
+class _progress:
+    """rich's progress bar on stderr while a send runs, only where a person watches (a terminal).
+
+    rich is imported here and nowhere on the way to a check: it costs a noticeable part of a start.
+    """
+
+    def __enter__(self):
+        self._bar = None
+        if not sys.stderr.isatty():
+            return lambda done, total, name: None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                             console=Console(stderr=True), transient=True)
+        self._bar.__enter__()
+        task = self._bar.add_task("Versand", total=None)
+        bar = self._bar
+
+        def progress(done: int, total: int, name: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"Versand an {name}")
+
+        return progress
+
+    def __exit__(self, *exc_info):
+        if self._bar is not None:
+            self._bar.__exit__(*exc_info)
+        return False
+
+
+def anmelden(datei: Path, kanal: str | None = None) -> int:
+    """Das Kennwort für SMTP oder Exchange prüfen und im Kennwortspeicher des Systems ablegen.
+
+    Exit-Code 0: Anmeldung geprüft und gespeichert (oder keine nötig); 1: Einstellung fehlt oder
+    Anmeldung fehlgeschlagen; 2: Mappe nicht verwendbar.
+    """
     from kpr_excel.app import send as send_job
     from kpr_excel.book.loader import load_file
     from kpr_excel.mail import credentials, transports
     from kpr_excel.mail.transports import login_name
 
-    model = load_file(datei).model
-    settings = send_job.transport_settings(model.settings, datei, channel=kanal)
+    loaded = load_file(datei)
+    settings = send_job.transport_settings(loaded.model.settings, datei, channel=kanal)
+    transports.kind_of(settings.kind).check(settings)  # names a missing setting, e.g. the user name
     user = login_name(settings)
     if user is None:
+        if settings.kind == "smtp":
+            raise KprError("Im Blatt „Einstellungen“ fehlt der SMTP-Benutzer; ohne ihn sendet kpr ohne "
+                           "Anmeldung. Wer sich am SMTP-Server anmelden muss, trägt ihn dort ein und ruft "
+                           "»kpr anmelden« noch einmal auf.")
+        if settings.kind == "exchange" and settings.auth == "SSO":
+            say("Exchange-Anmeldung „SSO“: es gilt die Windows-Anmeldung, ein Kennwort ist nicht nötig.")
+            return 0
         say(f"Für den Versandkanal „{settings.kind}“ ist keine Anmeldung nötig.")
-        raise typer.Exit(0)
-    password = typer.prompt(f"Kennwort für {user}", hide_input=True)
+        return 0
+    password = prompt_password(f"Kennwort für {user}")
     transports.check_login(settings, password)
     credentials.store_password(user, password)
     say(f"Anmeldung als {user} geprüft; das Kennwort liegt im Kennwortspeicher des Systems.")
+    return 0

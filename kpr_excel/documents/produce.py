@@ -85,19 +85,23 @@ def load_workbook(path: Path) -> tuple[Model, tuple[Finding, ...]]:
 
 
 def copy_templates(workbook: Path) -> tuple[list[Path], list[Path]]:
-    """Copy the shipped templates into `Vorlagen/` beside the workbook, for the office to edit.
+    """Copy the shipped templates and mail texts into `Vorlagen/` beside the workbook, for the office to edit.
 
-    Returns (copied, kept): a template already there is the office's and is left alone.
+    Word templates keep their names (Einladung.docx), mail texts get the names the send looks
+    for (Mail_Einladung.txt). Returns (copied, kept): a file already there is the office's and is
+    left alone.
     """
     folder = Path(workbook).resolve().parent / TEMPLATE_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
+    sources = [(TEMPLATE_DIR / f"{name}.docx", folder / f"{name}.docx") for name in TEMPLATE_NAMES]
+    sources += [(record.default_mail_text, folder / record.office_mail_text)
+                for record in kinds.KINDS.values() if record.mail_text]
     copied, kept = [], []
-    for name in TEMPLATE_NAMES:
-        target = folder / f"{name}.docx"
+    for source, target in sources:
         if target.exists():
             kept.append(target)
         else:
-            shutil.copyfile(TEMPLATE_DIR / f"{name}.docx", target)
+            shutil.copyfile(source, target)
             copied.append(target)
     return copied, kept
 

@@ -289,7 +289,7 @@ def _in_namespace(script: str) -> subprocess.CompletedProcess:
 def _kpr(*args: str, floor: int | None = None) -> str:
     """A shell line running `kpr` (optionally with another free-space floor) and printing its exit code."""
     setup = f"import kpr_excel.app.preflight as p; p.MIN_FREE_BYTES = {floor}; " if floor is not None else ""
-    code = setup + f"import sys; sys.argv = ['kpr', *{list(args)!r}]; from kpr_excel.cli import main; main()"
+    code = setup + f"import sys; sys.argv = ['kpr', *{list(args)!r}]; from kpr_excel.cli import main; sys.exit(main())"
     return f'COLUMNS=400 {sys.executable} -c "{code}" || echo "exit=$?"'
 
 

@@ -95,7 +95,7 @@ def test_the_base_breaks_no_rule_at_error_level(corpus):
     """Otherwise the exit codes of the cases would not tell their DATA findings apart."""
     base = corpus["zusaetzliche-blaetter"]  # the demo plus sheets the loader ignores
     assert base.json.returncode == 0, base.text.stdout
-    assert not [f for f in json.loads(base.json.stdout) if f["code"].startswith("DATA-")]
+    assert not [f for f in json.loads(base.json.stdout)["findings"] if f["code"].startswith("DATA-")]
 
 
 def test_the_corpus_is_large_and_named_uniquely():
@@ -127,11 +127,17 @@ def test_never_a_traceback(outcome):
 
 
 def test_json_lists_exactly_the_expected_findings(outcome):
-    stdout = outcome.json.stdout
-    if outcome.case.message:  # the file is no workbook: a reason on stderr, no findings
-        assert not stdout.strip() or json.loads(stdout) == []
+    summary = json.loads(outcome.json.stdout)
+    assert summary["file"] == str(outcome.path.name)
+    assert summary["exit_code"] == outcome.case.exit_code
+    if outcome.case.message:  # the file is no workbook: a reason, on stderr and in the JSON, no findings
+        assert summary.get("findings", []) == []
+        assert _squeeze(outcome.case.message) in _squeeze(summary["error"])
         return
-    findings = json.loads(stdout)
+    assert summary["stichtag"] == STICHTAG.isoformat()
+    findings = summary["findings"]
+    severities = [f["severity"] for f in findings]
+    assert summary["counts"] == {label: severities.count(label) for label in ("Fehler", "Warnung", "Hinweis")}
     data = {(f["code"], f["sheet"], f["row"], f["column"]) for f in findings if f["code"].startswith("DATA-")}
     assert data == set(outcome.case.findings)
     for finding in findings:

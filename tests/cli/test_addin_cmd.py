@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import sys
 
-from typer.testing import CliRunner
-
-from kpr_excel.cli.addin_cmd import addin_app
+from kpr_excel.cli import commands
 from tests.addin.conftest import edit, sources  # noqa: F401 - the sources fixture
+from tests.cli.run import kpr
 
 
 def invoke(*args):
-    return CliRunner().invoke(addin_app, [str(arg) for arg in args])
+    return kpr("addin", *args)
 
 
 def test_cli_bauen_and_pruefen(tmp_path):
@@ -25,7 +24,10 @@ def test_cli_bauen_and_pruefen(tmp_path):
     result = invoke("pruefen", out)
     assert result.exit_code == 0 and "in Ordnung" in result.output
     result = invoke("pruefen", out, "--json")
-    assert result.exit_code == 0 and json.loads(result.output) == []
+    assert result.exit_code == 0
+    summary = json.loads(result.stdout)
+    assert summary["findings"] == [] and summary["file"] == str(out)
+    assert summary["counts"] == {"Fehler": 0, "Warnung": 0, "Hinweis": 0}
 
 
 def test_cli_pruefen_reports_defects_in_german(sources, tmp_path):
@@ -37,7 +39,7 @@ def test_cli_pruefen_reports_defects_in_german(sources, tmp_path):
     assert "AI04 Fehler" in result.output and "1 Fehler" in result.output
     assert "Traceback" not in result.output
     result = invoke("pruefen", out, "--quellen", sources, "--json")
-    assert result.exit_code == 1 and json.loads(result.output)[0]["code"] == "AI04"
+    assert result.exit_code == 1 and json.loads(result.stdout)["findings"][0]["code"] == "AI04"
 
 
 def test_cli_unusable_input_exits_2_without_traceback(tmp_path):
@@ -57,5 +59,5 @@ def test_cli_installieren(tmp_path):
 
 
 def test_every_cli_command_is_documented():
-    for command in addin_app.registered_commands:
-        assert command.callback.__doc__ and "Exit-Code" in command.callback.__doc__, command.name
+    for name, function in commands().items():
+        assert function.__doc__ and "Exit-Code" in function.__doc__, name

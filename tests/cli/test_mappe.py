@@ -10,21 +10,17 @@ from pathlib import Path
 import openpyxl
 import pytest
 from corpus import DEMO, STICHTAG, cells, excel_lock, row_of
-from typer.testing import CliRunner
 
 from kpr_excel.app import jobs
 from kpr_excel.book import loader
 from kpr_excel.book.files import BACKUP_DIR
 from kpr_excel.book.generate import composition_rows
-from kpr_excel.cli import app
 from kpr_excel.domain import schema
+from kpr_excel.domain.errors import KprError
+from tests.cli.run import kpr
 
-runner = CliRunner()
 DAY = STICHTAG.strftime("%d.%m.%Y")
 
-
-def kpr(*args):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def _squeeze(text: str) -> str:
@@ -79,6 +75,9 @@ def test_demo_builds_a_workbook_without_data_findings(tmp_path):
     loaded = loader.load_file(path)
     assert loaded.findings == ()
     assert len(loaded.model.persons) == len(DEMO["Mitglieder"])
+    assert (folder / jobs.DEMO_MARKER).is_file()
+    again = kpr("demo", folder, "--stichtag", DAY)  # a demo folder may be demonstrated in again
+    assert again.exit_code == 0, again.output
 
 
 def test_a_stichtag_that_is_no_date_is_a_clear_error(tmp_path):
@@ -109,7 +108,8 @@ def test_pruefen_in_mappe_writes_the_findings_with_links_and_a_timestamp(faulty)
     started = datetime.now().replace(second=0, microsecond=0)
     result = kpr("pruefen", faulty, "--in-mappe", "--stichtag", DAY, "--json")
     assert result.exit_code == 1
-    findings = json.loads(result.stdout)  # --json prints nothing but the JSON, also with --in-mappe
+    summary = json.loads(result.stdout)  # --json prints nothing but the JSON, also with --in-mappe
+    findings = summary["findings"]
     assert {("DATA-2", "Mitglieder", row_of("Mitglieder", id="P20"), "L"), ("DATA-4", "Tagesordnung", 2, "D")} <= {
         (f["code"], f["sheet"], f["row"], f["column"]) for f in findings}
     title, rows, sheet = _pruefung(faulty)
@@ -162,12 +162,55 @@ def test_an_error_message_with_brackets_reaches_the_person_as_it_is(tmp_path):
 
 @pytest.mark.slow
 def test_kpr_start_and_the_loader_do_not_import_openpyxl():
-    # Every `kpr` call and every ribbon click starts Python anew; openpyxl costs about 0.1 s.
+    # Every `kpr` call and every ribbon click starts Python anew; openpyxl costs about 0.1 s,
+    # rich about 0.05 s (it is only for a send's progress bar), typer with pydantic more.
     import subprocess
     import sys
 
     code = ("import sys, kpr_excel.cli, kpr_excel.book.loader; "
-            "print(sorted(m for m in ('openpyxl', 'docx', 'exchangelib', 'holidays') if m in sys.modules))")
+            "kpr_excel.cli.main(['pruefen', '--hilfe']); "
+            "print(sorted(m for m in ('openpyxl', 'docx', 'exchangelib', 'holidays', 'rich', 'typer', 'pydantic') "
+            "if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           cwd=Path(__file__).resolve().parents[2])
-    assert done.stdout.strip() == "[]"
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_demo_refuses_a_folder_that_holds_a_real_workbook(tmp_path):
+    real = jobs.new_workbook(tmp_path / "Ablage" / "KPR.xlsx", data=DEMO)
+    (real.parent / "Ausgabe" / "Postausgang").mkdir(parents=True)
+    before = _snapshot(real.parent)
+    result = kpr("demo", real.parent, "--stichtag", DAY)
+    assert result.exit_code == 1
+    refusal = f"Fehler: Der Ordner „{real.parent}“ ist nicht leer (Ausgabe, KPR.xlsx) und kein Demo-Ordner"
+    assert refusal in result.stderr
+    assert "kpr demo kpr-demo" in result.stderr and "Interner Fehler" not in result.output
+    assert _snapshot(real.parent) == before  # no demo workbook, no marker, no mail in the outbox
+
+
+def test_demo_given_a_file_says_so_in_german(tmp_path):
+    real = jobs.new_workbook(tmp_path / "KPR.xlsx", data=DEMO)
+    before = real.read_bytes()
+    for target in (real, real / "demo"):
+        result = kpr("demo", target)
+        assert result.exit_code == 1, result.output
+        assert f"Fehler: „{real}“ ist eine Datei, kein Ordner." in result.stderr
+        assert "Interner Fehler" not in result.output and "Traceback" not in result.output
+    assert real.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["KPR.xlsx"]
+
+
+def test_a_demo_folder_is_known_by_its_marker(tmp_path):
+    folder = tmp_path / "kpr-demo"
+    jobs.check_demo_folder(folder)  # new
+    folder.mkdir()
+    jobs.check_demo_folder(folder)  # empty
+    (folder / jobs.DEMO_FILE).write_bytes(b"")
+    with pytest.raises(KprError, match="kein Demo-Ordner"):
+        jobs.check_demo_folder(folder)  # a workbook, but nothing says the demo made it
+    (folder / jobs.DEMO_MARKER).write_text(jobs.DEMO_MARKER_TEXT, encoding="utf-8")
+    jobs.check_demo_folder(folder)

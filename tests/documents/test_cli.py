@@ -5,21 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from kpr_excel.app import jobs
-from kpr_excel.cli import app
 from kpr_excel.documents import office
 from kpr_excel.documents.produce import demo_choice, load_workbook
+from tests.cli.run import kpr
 from tests.documents.conftest import STICHTAG
 from tests.documents.textutil import docx_text
 
-runner = CliRunner()
 DAY = STICHTAG.strftime("%d.%m.%Y")
 
-
-def kpr(*args):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def _ids(workbook):
@@ -118,3 +113,38 @@ def test_demo_writes_its_documents_and_names_each_file(tmp_path):
     assert len(named) == len(kinds) and all(p.is_file() for p in named)
     for kind in kinds:
         assert any(line.strip().startswith(kind) for line in lines), kind
+
+
+def test_yearly_report_of_the_running_year_is_a_marked_interim_and_a_future_year_refused(workbook):
+    model, _, _ = _ids(workbook)
+    result = kpr("jahresbericht", workbook, STICHTAG.year, "--datum", DAY)
+    assert result.exit_code == 0, result.output
+    assert (f"Achtung: Das Jahr {STICHTAG.year} ist noch nicht zu Ende (Stand {DAY}). Der Bericht ist ein "
+            f"Zwischenstand; die endgültige Fassung nach dem 31.12.{STICHTAG.year} erstellen.") in result.stderr
+    assert (workbook.parent / model.settings.output_dir / f"{STICHTAG.year}_KPR_Jahresbericht.docx").is_file()
+    result = kpr("jahresbericht", workbook, STICHTAG.year, "--datum", f"02.01.{STICHTAG.year + 1}")
+    assert result.exit_code == 0 and "noch nicht zu Ende" not in result.output
+    result = kpr("jahresbericht", workbook, STICHTAG.year + 1, "--datum", DAY)
+    assert result.exit_code == 1
+    assert f"Fehler: Das Jahr {STICHTAG.year + 1} hat noch nicht begonnen" in result.stderr
+    assert not (workbook.parent / model.settings.output_dir / f"{STICHTAG.year + 1}_KPR_Jahresbericht.docx").exists()
+
+
+def test_vorlagen_anlegen_copies_the_mail_texts_the_send_then_uses(workbook):
+    from kpr_excel.documents import kinds
+    from kpr_excel.sending.dispatch import load_text_template
+
+    result = kpr("vorlagen", "anlegen", workbook)
+    assert result.exit_code == 0, result.output
+    folder = workbook.parent / "Vorlagen"
+    for record in (kinds.INVITATION, kinds.MINUTES):
+        copy = folder / record.office_mail_text
+        assert f"Angelegt: {copy}" in result.stdout
+        assert copy.read_bytes() == record.default_mail_text.read_bytes()
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "Einladung.docx", "Jahresbericht.docx", "Mail_Einladung.txt", "Mail_Niederschrift.txt", "Niederschrift.docx"]
+    (folder / "Mail_Einladung.txt").write_text("Eigener Text der Geschäftsstelle", encoding="utf-8")
+    assert load_text_template("Einladung", workbook.parent).render() == "Eigener Text der Geschäftsstelle"
+    again = kpr("vorlagen", "anlegen", workbook)
+    assert f"Schon vorhanden, unverändert: {folder / 'Mail_Einladung.txt'}" in again.stdout
+    assert (folder / "Mail_Einladung.txt").read_text(encoding="utf-8") == "Eigener Text der Geschäftsstelle"

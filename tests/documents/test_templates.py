@@ -85,7 +85,8 @@ def test_missing_or_empty_folder_and_non_word_file_are_errors(tmp_path):
 
 def test_office_copy_of_a_template_is_used_as_it_is(workbook, demo_model):
     copied, kept = produce.copy_templates(workbook)
-    assert [p.name for p in copied] == [f"{n}.docx" for n in TEMPLATE_NAMES] and not kept
+    assert [p.name for p in copied] == [f"{n}.docx" for n in TEMPLATE_NAMES] + [
+        "Mail_Einladung.txt", "Mail_Niederschrift.txt"] and not kept
     own = copied[0]
     edit_docx(own, own.with_suffix(".tmp"), "hiermit laden wir Sie herzlich", "wir laden Sie sehr herzlich")
     own.with_suffix(".tmp").replace(own)
@@ -168,13 +169,11 @@ def test_office_mail_text_problems_are_named_with_file_and_placeholder(tmp_path,
 
 
 def test_vorlagen_pruefen_command_reports_a_dangerous_mail_text(tmp_path):
-    from typer.testing import CliRunner
-
-    from kpr_excel.cli import app
+    from tests.cli.run import kpr
 
     marker = tmp_path / "ausgefuehrt"
     folder = _mail_folder(tmp_path, "Betreff: {{ sitzung.ort }} {{ vertraulich }}\n" + ESCAPE % marker)
-    result = CliRunner().invoke(app, ["vorlagen", "pruefen", str(folder)])
+    result = kpr("vorlagen", "pruefen", str(folder))
     assert result.exit_code == 1, result.output
     text = " ".join(result.output.split())
     assert "VORLAGE-5" in text and "Mail_Einladung.txt" in text and "cycler.__init__" in text

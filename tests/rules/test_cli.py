@@ -7,21 +7,16 @@ from datetime import date, timedelta
 
 import pytest
 from openpyxl import Workbook
-from typer.testing import CliRunner
 
 from kpr_excel.book.demo import demo_data
 from kpr_excel.book.generate import build_workbook
-from kpr_excel.cli import app
 from kpr_excel.domain.deadlines import last_working_day
 from kpr_excel.rules import RULES
+from tests.cli.run import kpr
 from tests.rules.examples import KPR4, STICHTAG, session
 
-runner = CliRunner()
 FRISTEN_KEYS = {"session", "gremium", "session_date", "kind", "deadline", "act_by", "days_left", "overdue"}
 
-
-def kpr(*args):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def demo_file(folder, stichtag=STICHTAG, edit=lambda data: None):
@@ -36,7 +31,10 @@ def test_fristen_json_lists_open_deadlines_sorted(tmp_path):
     path, data = demo_file(tmp_path)
     result = kpr("fristen", path, "--stichtag", STICHTAG.strftime("%d.%m.%Y"), "--json")
     assert result.exit_code == 0, result.output
-    rows = json.loads(result.stdout)
+    summary = json.loads(result.stdout)
+    rows = summary["deadlines"]
+    assert (summary["file"], summary["stichtag"]) == (str(path), STICHTAG.isoformat())
+    assert summary["counts"] == {"open": len(rows), "overdue": 0}
     assert rows and all(set(r) == FRISTEN_KEYS for r in rows)
     assert [r["deadline"] for r in rows] == sorted(r["deadline"] for r in rows)
     assert not any(r["overdue"] for r in rows)
@@ -56,7 +54,7 @@ def test_fristen_shows_overdue_and_exits_1(tmp_path):
     result = kpr("fristen", path, "--stichtag", "26.11.2026")
     assert result.exit_code == 1, result.output
     assert KPR4 in result.stdout
-    rows = json.loads(kpr("fristen", path, "--stichtag", "26.11.2026", "--json").stdout)
+    rows = json.loads(kpr("fristen", path, "--stichtag", "26.11.2026", "--json").stdout)["deadlines"]
     assert [(r["kind"], r["days_left"]) for r in rows if r["overdue"]] == [("Einladung", -1)]
 
 
@@ -73,7 +71,9 @@ def test_fristen_on_an_unusable_file_exits_2(tmp_path, content):
 def test_regeln_json_has_every_rule():
     result = kpr("regeln", "--json")
     assert result.exit_code == 0
-    rows = json.loads(result.stdout)
+    summary = json.loads(result.stdout)
+    rows = summary["codes"]
+    assert summary["counts"]["total"] == len(rows)
     assert [r["code"] for r in rows] == ([r.code for r in RULES] + [f"DATA-{n}" for n in range(1, 6)]
                                          + [f"VORLAGE-{n}" for n in range(1, 6)] + [f"AI{n:02}" for n in range(1, 15)]
                                          + [f"VERSAND-{n}" for n in range(1, 7)])
@@ -109,7 +109,7 @@ def test_every_code_a_check_prints_is_in_the_registry():
 def test_pruefen_json_carries_deadline_act_by_and_session(tmp_path):
     path, data = demo_file(tmp_path)
     result = kpr("pruefen", path, "--stichtag", STICHTAG.strftime("%d.%m.%Y"), "--json")
-    rows = json.loads(result.stdout)
+    rows = json.loads(result.stdout)["findings"]
     invitation = next(r for r in rows if r["code"] == "GO-7.4")
     due = session(data, KPR4)["date"] - timedelta(days=14)
     assert (invitation["severity"], invitation["deadline"], invitation["act_by"], invitation["session"]) == (

@@ -129,6 +129,23 @@ def test_anmelden_for_the_outbox_needs_nothing(book, memory_keyring):
     assert memory_keyring.store == {}
 
 
+@pytest.mark.parametrize(("settings", "missing"), [
+    (dict(transport="exchange", ews_url="https://mail.dresden.example/EWS/Exchange.asmx", exchange_user=""),
+     "In den Einstellungen fehlt der Benutzername für Exchange (username)."),
+    (dict(transport="exchange", ews_url="", exchange_user="STADT\\kpr"),
+     "In den Einstellungen fehlt die EWS-Adresse des Exchange-Servers (ews_url)."),
+    (dict(transport="smtp", smtp_host="smtp.dresden.example", smtp_user=""),
+     "Im Blatt „Einstellungen“ fehlt der SMTP-Benutzer"),
+])
+def test_anmelden_names_the_missing_setting(book, memory_keyring, settings, missing):
+    set_settings(book, **settings)
+    result = kpr("anmelden", book, input="Geheim-123\n")
+    assert_clean_exit(result, 1)
+    assert missing in result.stderr
+    assert "keine Anmeldung nötig" not in result.output and "Kennwort für" not in result.output
+    assert memory_keyring.store == {}
+
+
 @pytest.mark.parametrize("sender", ["", "geschaeftsstelle(at)dresden"])
 def test_no_valid_sender_stops_the_send_naming_the_cell(book, sender):
     set_settings(book, sender=sender)
