@@ -338,6 +338,9 @@ def report_lines(report: SendReport) -> list[str]:
                      + (", ".join(names[k] for k in report.sent) or "keine") + ".")
     for key, reason in report.failed.items():
         lines.append(f"  fehlgeschlagen: {key}: {reason}")
+    if report.error:
+        lines.append(f"Insgesamt bestätigt: {len(report.sent) + len(report.already)} von "
+                     f"{len(report.plan.deliveries)}.")
     for key in report.uncertain:
         lines.append(f"  unsicher: {key}: war beim Abbruch unterwegs; ob der Server sie annahm, ist nicht "
                      "bekannt. Sie wird nur mit --unsicher-erneut noch einmal gesendet.")
