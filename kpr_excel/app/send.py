@@ -257,16 +257,33 @@ def still_to_send(prepared: Prepared, *, channel: str | None = None) -> list[Del
     and by the Versand sheet (a journal lost or made anew)."""
     kind = kind_of(channel or prepared.model.settings.transport).name
     finished = journals.PREPARED if kind == "outbox" else journals.SENT
-    done = {e.key for e in prepared.model.send_log if e.state == journals.SENT
-            or (e.state == finished and e.key.endswith("|" + kind))}
+    keys = {d.key for d in prepared.plan.deliveries}
+    seen: list[tuple[str, str, str]] = []  # (delivery key, channel, state)
+    for row in prepared.model.send_log:
+        if row.key in keys:  # written before the channel was part of the key
+            seen.append((row.key, row.transport, row.state))
+        else:
+            delivery_key, _, row_channel = row.key.rpartition("|")
+            seen.append((delivery_key, row_channel, row.state))
     path = journal_file(prepared.workbook, prepared.model)
-    entries = []
     if path.exists():
         with journals.Journal(path) as journal:
-            entries = journal.entries(prepared.plan.session.id, str(prepared.plan.document))
-    done |= {e.key for e in entries if e.state == journals.SENT or (e.channel == kind and e.state == finished)}
-    return [d for d in prepared.plan.deliveries
-            if not ({d.key} | {k for k in done if k.rpartition("|")[0] == d.key}) & done]
+            seen += [(e.delivery, e.channel, e.state)
+                     for e in journal.entries(prepared.plan.session.id, str(prepared.plan.document))]
+    done = {key for key, row_channel, state in seen
+            if state == journals.SENT or (row_channel == kind and state == finished)}
+    return [d for d in prepared.plan.deliveries if d.key not in done]
+
+
+def prepared_count(prepared: Prepared) -> int:
+    """How many of the plan's messages the outbox prepared and nobody confirmed yet."""
+    path = journal_file(prepared.workbook, prepared.model)
+    if not path.exists():
+        return 0
+    with journals.Journal(path) as journal:
+        return sum(1 for d in prepared.plan.deliveries
+                   if (e := journal.get(journals.journal_key(d.key, "outbox"))) is not None
+                   and e.state == journals.PREPARED)
 
 
 def confirm_sent(prepared: Prepared, *, write_log: LogWriter, stichtag: date) -> list[str]:
