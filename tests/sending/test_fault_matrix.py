@@ -19,6 +19,7 @@ as unsicher and not resent; the journal, the Versand sheet and the server agree.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -28,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from kpr_excel.app.send import journal_file
+from kpr_excel.domain.errors import KprError
 from kpr_excel.sending import journal as journals
 from kpr_excel.sending.dispatch import STATE_PREPARED, STATE_SENT, STATE_UNCERTAIN
 from tests.sending.conftest import (
@@ -165,7 +167,7 @@ def assert_agree(channel: Channel, *, uncertain: set[str] = frozenset()) -> None
     states = journal_states(channel.book)
     log = send_log(channel.book, channel.name)
     assert set(states) == set(log) == set(plan)
-    for key, delivery in plan.items():
+    for key in plan:
         expected = STATE_UNCERTAIN if key in uncertain else channel.done
         assert states[key] == expected == log[key].state, key
     if not uncertain and channel.name != "outbox":
@@ -279,7 +281,7 @@ def test_two_runs_started_together(channel):
     codes = sorted(p.returncode for p in (first, second))
     refused = [o for o in outputs if "Ein anderer Versand der Mappe KPR.xlsx läuft bereits" in " ".join(o.split())]
     # Either the second was refused (naming who holds it), or it came after the first and found all done.
-    assert codes == [0, 1] and len(refused) == 1 or codes == [0, 0], outputs
+    assert (codes == [0, 1] and len(refused) == 1) or codes == [0, 0], outputs
     if refused:
         assert "seit" in refused[0]
     assert_agree(channel)
@@ -307,7 +309,7 @@ def test_a_lock_of_another_workstation_is_refused_and_a_dead_local_one_taken_ove
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text('{"user": "mmueller", "host": "PC-GS-07", "pid": 4711, "started": "2026-11-29T09:15:00"}')
     lock = journals.SendLock(path, "KPR.xlsx")
-    with pytest.raises(Exception, match="mmueller auf dem Rechner PC-GS-07 seit 29.11.2026 09:15"):
+    with pytest.raises(KprError, match=re.escape("mmueller auf dem Rechner PC-GS-07 seit 29.11.2026 09:15")):
         lock.acquire()
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     import socket
