@@ -229,14 +229,17 @@ def _journal_rows(plan: Plan, channel: str, model: Model) -> list[dict]:
     rows = []
     for entry in model.send_log:
         parts = entry.key.rsplit("|", 1)
+        state = entry.state
         if entry.key in by_delivery:  # a row written before the channel was part of the key
             delivery, entry_channel = by_delivery[entry.key], entry.transport or channel
+            if entry_channel == "outbox" and state == STATE_SENT:
+                state = STATE_PREPARED  # the old outbox called its files "gesendet"; it never sent
         elif len(parts) == 2 and parts[0] in by_delivery:
             delivery, entry_channel = by_delivery[parts[0]], parts[1]
         else:
             continue
-        if entry.state in (*DONE_STATES, STATE_UNCERTAIN, STATE_IN_FLIGHT):
-            rows.append(_plan_row(delivery, entry_channel, entry.state, entry.checksum))
+        if state in (*DONE_STATES, STATE_UNCERTAIN, STATE_IN_FLIGHT):
+            rows.append(_plan_row(delivery, entry_channel, state, entry.checksum))
     rows += [_plan_row(d, channel, STATE_PLANNED) for d in plan.deliveries]
     return rows
 

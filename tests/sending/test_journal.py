@@ -75,3 +75,21 @@ def test_a_lost_journal_is_rebuilt_from_the_versand_sheet(book):
     again = send(book)
     assert_clean_exit(again, 0)
     assert squeeze(f"{len(planned(book))} bereits früher erledigt") in squeeze(again.output)
+
+
+def test_an_old_outbox_row_saying_gesendet_is_taken_as_prepared_so_smtp_still_sends(book):
+    """Before the journal, the outbox logged "gesendet" under a key without the channel."""
+    from kpr_excel.book.edits import Edits, UpsertRows
+    from kpr_excel.book.writer import write_edits
+    from kpr_excel.domain import schema
+    from kpr_excel.sending.dispatch import _journal_rows
+
+    plan = planned(book)
+    old = tuple(dict(key=key, session=SESSION, document="Einladung", recipient=d.recipient.id, transport="outbox",
+                     state="gesendet") for key, d in plan.items())
+    write_edits(book, Edits((UpsertRows(schema.VERSAND.name, "key", old),)))
+    model = model_of(book)
+    from kpr_excel.sending.plan import make_plan
+
+    rows = _journal_rows(make_plan(model, SESSION, "Einladung"), "smtp", model)
+    assert {(r["channel"], r["state"]) for r in rows} == {("outbox", "bereitgestellt"), ("smtp", "geplant")}
