@@ -7,6 +7,9 @@ it: check, plan, attachments from the output folder, send, send log written to t
 (twice: "geplant" before, the outcome after).
 
 - outbox: best and median of several runs, and a second run that finds everything sent;
+- the journal's cost: the same 40-message outbox send with the journal on disk (DELETE mode,
+  synchronous=FULL, a commit before and after each message) and with an in-memory journal
+  (no file, no fsync: as if there were none), measured alternately, as a ratio of medians;
 - Exchange against the tests' loopback EWS endpoint (real NTLM, TLS with a throw-away CA): the
   SOAP operations of a first run and of a second one, against the goal of at most 3 requests
   plus one per chunk.
@@ -23,8 +26,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from kpr_excel.app import send as send_job
 from kpr_excel.book.demo import demo_data
 from kpr_excel.book.loader import load_file
+from kpr_excel.sending import journal as journals
 from tests.mail.conftest import EWS_PASSWORD, EWS_USER, SENDER
 from tests.sending.conftest import (
     STICHTAG,
@@ -63,6 +68,30 @@ def outbox(base: Path, work: Path) -> None:
           f"second run (nothing to send): median {statistics.median(second):.2f} s")
 
 
+class _MemoryJournal(journals.Journal):
+    """The journal without a file: what a send costs without the durable journal."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(Path(":memory:"))
+
+
+def journal_cost(base: Path, work: Path) -> None:
+    with_journal, without = [], []
+    for run in range(RUNS):
+        for label, timings in (("disk", with_journal), ("memory", without)):
+            book = copy_base(base, work / f"journal-{label}-{run}")
+            if label == "memory":
+                send_job.journals.Journal = _MemoryJournal  # type: ignore[misc]
+            try:
+                timings.append(timed_send(book))
+            finally:
+                send_job.journals.Journal = journals.Journal  # type: ignore[misc]
+    disk, memory = statistics.median(with_journal), statistics.median(without)
+    print(f"journal, 40 messages to the outbox: with the journal on disk median {disk:.2f} s "
+          f"(best {min(with_journal):.2f} s), without (in memory) median {memory:.2f} s "
+          f"(best {min(without):.2f} s): ratio {disk / memory:.3f}")
+
+
 def exchange(base: Path, work: Path) -> None:
     ca = TestCA(work / "ca")
     cert = ca.issue()
@@ -97,6 +126,7 @@ def main() -> None:
         base = build_base(work / "base", with_extra_members(before_invitation(demo_data(STICHTAG))))
         print(f"demo workbook with 40 recipients and its documents built in {time.perf_counter() - started:.2f} s")
         outbox(base, work)
+        journal_cost(base, work)
         exchange(base, work)
 
 

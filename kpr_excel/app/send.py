@@ -1,8 +1,10 @@
 """Sending a session's invitation or minutes: one call for the CLI and the Excel button alike.
 
 Check -> plan -> documents as they lie in the output folder (made only where missing) ->
-transport from Einstellungen -> dispatch with the send log. The caller says how the log is
-written (a file through openpyxl, or the open book through xlwings).
+transport from Einstellungen -> dispatch through the send journal (``Ausgabe/NAME.versand.sqlite``),
+one send at a time per workbook (a lock file beside the journal). The caller says how the
+Versand sheet is written (a file through openpyxl, or the open book through xlwings); a send
+writes the workbook once, at the end.
 """
 
 from __future__ import annotations
@@ -19,12 +21,16 @@ from kpr_excel.domain.errors import KprError
 from kpr_excel.domain.model import Model, Session, Settings
 from kpr_excel.domain.values import german_date_long
 from kpr_excel.mail.transports import TransportSettings, kind_of, make_transport
+from kpr_excel.sending import journal as journals
 from kpr_excel.sending import plan as planning
 from kpr_excel.sending.dispatch import (
+    STATE_IN_FLIGHT,
+    STATE_UNCERTAIN,
     DocumentProvider,
     LogWriter,
     Progress,
     SendReport,
+    confirm_prepared,
     send_plan,
 )
 from kpr_excel.sending.plan import INVITATION, MINUTES, Delivery, Plan
@@ -197,6 +203,18 @@ def prepare_send(
     return Prepared(Path(workbook), model, the_plan, provider)
 
 
+def journal_file(workbook: Path, model: Model) -> Path:
+    """The send journal of `workbook`: in its output folder, beside the documents."""
+    from kpr_excel.documents.output import output_dir
+
+    return journals.journal_path(output_dir(workbook, model), workbook)
+
+
+def send_lock(workbook: Path, model: Model) -> journals.SendLock:
+    """The lock that lets one send at a time work on `workbook` (any workstation)."""
+    return journals.SendLock(journals.lock_path(journal_file(workbook, model)), Path(workbook).name)
+
+
 def send_prepared(
     prepared: Prepared,
     *,
@@ -206,8 +224,13 @@ def send_prepared(
     draft: bool = False,
     password: str | None = None,
     progress: Progress | None = None,
+    resend_uncertain: bool = False,
 ) -> SendReport:
-    """Send what `prepared` plans through the channel of the settings (or `channel`), logging each message."""
+    """Send what `prepared` plans through the channel of the settings (or `channel`), through the journal.
+
+    `resend_uncertain`: send again what a broken earlier run left in doubt on a channel that
+    cannot be asked (SMTP); without it such messages are reported and not sent.
+    """
     the_plan, model, workbook = prepared.plan, prepared.model, prepared.workbook
     if the_plan.blocked:
         raise KprError(blocked_message(the_plan))
@@ -216,8 +239,86 @@ def send_prepared(
                        "„Absender (E-Mail)“); ohne ihn wird nichts versandt.")
     transport = make_transport(transport_settings(model.settings, workbook, channel=channel, draft=draft),
                                password)
-    return send_plan(the_plan, model, transport, prepared.documents, write_log,
-                     workbook_dir=workbook.resolve().parent, today=stichtag, progress=progress)
+    with send_lock(workbook, model), journals.Journal(journal_file(workbook, model)) as journal:
+        return send_plan(the_plan, model, transport, prepared.documents, write_log, journal=journal,
+                         workbook_dir=workbook.resolve().parent, today=stichtag, progress=progress,
+                         resend_uncertain=resend_uncertain)
+
+
+def in_doubt(prepared: Prepared, *, channel: str | None = None) -> list[Delivery]:
+    """Deliveries a broken earlier run left in doubt on a channel that cannot be asked (SMTP):
+    the button asks before sending them again. Channels that can answer resolve doubt themselves."""
+    kind = kind_of(channel or prepared.model.settings.transport).name
+    path = journal_file(prepared.workbook, prepared.model)
+    if kind in journals.ANSWERING_CHANNELS or not path.exists():
+        return []
+    with journals.Journal(path) as journal:
+        return [d for d in prepared.plan.deliveries
+                if (entry := journal.get(journals.journal_key(d.key, kind))) is not None
+                and entry.state in (STATE_IN_FLIGHT, STATE_UNCERTAIN)
+                and not any(e.state == journals.SENT for e in journal.for_delivery(d.key))]
+
+
+def still_to_send(prepared: Prepared, *, channel: str | None = None) -> list[Delivery]:
+    """Deliveries not yet done on the channel (delivered anywhere counts as done), by the journal
+    and by the Versand sheet (a journal lost or made anew)."""
+    kind = kind_of(channel or prepared.model.settings.transport).name
+    finished = journals.PREPARED if kind == "outbox" else journals.SENT
+    keys = {d.key for d in prepared.plan.deliveries}
+    seen: list[tuple[str, str, str]] = []  # (delivery key, channel, state)
+    for row in prepared.model.send_log:
+        if row.key in keys:  # written before the channel was part of the key
+            seen.append((row.key, row.transport, row.state))
+        else:
+            delivery_key, _, row_channel = row.key.rpartition("|")
+            seen.append((delivery_key, row_channel, row.state))
+    path = journal_file(prepared.workbook, prepared.model)
+    if path.exists():
+        with journals.Journal(path) as journal:
+            seen += [(e.delivery, e.channel, e.state)
+                     for e in journal.entries(prepared.plan.session.id, str(prepared.plan.document))]
+    done = {key for key, row_channel, state in seen
+            if state == journals.SENT or (row_channel == kind and state == finished)}
+    return [d for d in prepared.plan.deliveries if d.key not in done]
+
+
+def prepared_count(prepared: Prepared) -> int:
+    """How many of the plan's messages the outbox prepared and nobody confirmed yet."""
+    path = journal_file(prepared.workbook, prepared.model)
+    if not path.exists():
+        return 0
+    with journals.Journal(path) as journal:
+        return sum(1 for d in prepared.plan.deliveries
+                   if (e := journal.get(journals.journal_key(d.key, "outbox"))) is not None
+                   and e.state == journals.PREPARED)
+
+
+def confirm_sent(prepared: Prepared, *, write_log: LogWriter, stichtag: date) -> list[str]:
+    """The office confirms that the messages the outbox prepared went out from Outlook.
+
+    They become gesendet in the journal and the Versand sheet; once every recipient has it,
+    "Einladung versandt am" (or "Niederschrift versandt am") and the status are set.
+    Returns German lines for the console or a message box.
+    """
+    the_plan, model, workbook = prepared.plan, prepared.model, prepared.workbook
+    path = journal_file(workbook, model)
+    if not path.exists():
+        raise KprError(f"Für {workbook.name} gibt es noch kein Versandjournal ({path}); es wurde nichts "
+                       "bereitgestellt, also ist nichts zu bestätigen.")
+    with send_lock(workbook, model), journals.Journal(path) as journal:
+        confirmed = confirm_prepared(the_plan, journal, write_log, stichtag)
+        entries = journal.entries(the_plan.session.id, str(the_plan.document))
+    delivered = {e.delivery for e in entries if e.state == journals.SENT}
+    missing = [d for d in the_plan.deliveries if d.key not in delivered]
+    lines = [f"{the_plan.document} {the_plan.session.id}: {len(confirmed)} bereitgestellte Nachrichten als "
+             f"versandt bestätigt."]
+    if missing:
+        lines.append(f"Noch nicht versandt: {len(missing)} (u. a. {', '.join(d.recipient.name for d in missing[:5])}); "
+                     "das Versanddatum der Sitzung bleibt leer.")
+    else:
+        lines.append(f"Alle {len(the_plan.deliveries)} Empfänger haben sie; die Sitzung ist im Blatt "
+                     "„Sitzungen“ als versandt eingetragen.")
+    return lines
 
 
 def blocked_message(the_plan: Plan) -> str:
@@ -246,13 +347,34 @@ def plan_lines(the_plan: Plan) -> list[str]:
 
 def report_lines(report: SendReport) -> list[str]:
     """German summary of a send run, for the console and the message box."""
-    verb = "als Entwurf abgelegt" if report.draft else "versandt"
+    from kpr_excel.sending.dispatch import STATE_DRAFT, STATE_PREPARED
+
+    verbs: dict[str, str] = {str(STATE_PREPARED): "im Postausgang bereitgestellt (noch nicht versandt)",
+                             str(STATE_DRAFT): "als Entwurf abgelegt"}
+    verb = verbs.get(str(report.state), "versandt")
     lines = [f"{report.plan.document} {report.plan.session.id} über {report.transport}: "
              f"{len(report.sent)} {verb}, {len(report.already)} bereits früher erledigt, "
-             f"{len(report.failed)} fehlgeschlagen."]
+             f"{len(report.failed)} fehlgeschlagen"
+             + (f", {len(report.uncertain)} unsicher." if report.uncertain else ".")]
+    if report.interrupted:
+        names = {d.key: d.recipient.name for d in report.plan.deliveries}
+        lines.append(f"Abgebrochen (Strg+C) nach der laufenden Nachricht. In diesem Lauf {verb}: "
+                     + (", ".join(names[k] for k in report.sent) or "keine") + ".")
     for key, reason in report.failed.items():
         lines.append(f"  fehlgeschlagen: {key}: {reason}")
-    if report.failed:
+    if report.error:
+        lines.append(f"Insgesamt bestätigt: {len(report.sent) + len(report.already)} von "
+                     f"{len(report.plan.deliveries)}.")
+    for key in report.uncertain:
+        lines.append(f"  unsicher: {key}: war beim Abbruch unterwegs; ob der Server sie annahm, ist nicht "
+                     "bekannt. Sie wird nur mit --unsicher-erneut noch einmal gesendet.")
+    if report.failed or report.interrupted:
         lines.append("Ein erneuter Aufruf versendet nur, was noch fehlt.")
+    if report.state == STATE_PREPARED and report.sent:
+        lines.append("Die Nachrichten in Outlook öffnen und senden, dann mit „kpr versand bestaetigen“ "
+                     "(oder der Schaltfläche) bestätigen; erst dann gilt die Sitzung als eingeladen.")
+    if report.write_error:
+        lines.append(f"Die Mappe wurde nicht aktualisiert: {report.write_error} Das Versandjournal hält "
+                     "alles fest; der nächste Aufruf trägt es ins Blatt „Versand“ nach.")
     lines += list(report.plan.notes)
     return lines

@@ -1,4 +1,4 @@
-"""Commands that send: einladung senden, niederschrift senden, anmelden."""
+"""Commands that send: einladung senden, niederschrift senden, versand bestaetigen, anmelden."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 from kpr_excel.cli.common import (
     add_command,
+    add_group,
     datei_argument,
     flag,
     prompt_password,
@@ -31,6 +32,8 @@ def _send_options(parser) -> None:
     flag(parser, "--entwurf", "Nur als Entwurf ablegen (Exchange: Ordner Entwürfe).")
     flag(parser, "--probelauf", "Nur zeigen, wer was bekäme; nichts senden.")
     stichtag_option(parser)
+    flag(parser, "--unsicher-erneut", "Auch Nachrichten erneut senden, die ein abgebrochener Versand als "
+                                      "„unsicher“ hinterließ (der Empfänger kann sie doppelt erhalten).")
 
 
 def _invitation_options(parser) -> None:
@@ -41,13 +44,21 @@ def _invitation_options(parser) -> None:
 def register(commands) -> None:
     _invitation_options(add_command(GROUPS["einladung"], "senden", einladung_senden))
     _send_options(add_command(GROUPS["niederschrift"], "senden", niederschrift_senden))
+    versand = add_group(commands, "versand", "Versandjournal: bereitgestellte Nachrichten als versandt bestätigen.")
+    parser = add_command(versand, "bestaetigen", versand_bestaetigen)
+    datei_argument(parser)
+    sitzung_argument(parser)
+    parser.add_argument("--dokument", default="einladung", choices=("einladung", "niederschrift"),
+                        metavar="DOKUMENT", help="einladung oder niederschrift (Standard: einladung).")
+    stichtag_option(parser)
     parser = add_command(commands, "anmelden", anmelden)
     datei_argument(parser)
     kanal_option(parser)
 
 
 def einladung_senden(datei: Path, sitzung: str, kanal: str | None = None, entwurf: bool = False,
-                     probelauf: bool = False, stichtag: date | None = None, vergangene_sitzung: bool = False) -> int:
+                     probelauf: bool = False, stichtag: date | None = None, vergangene_sitzung: bool = False,
+                     unsicher_erneut: bool = False) -> int:
     """Die Einladung an Mitglieder (und Gäste ihre Fassung) senden; schickt nur, was noch fehlt.
 
     Exit-Code 0: alles versandt; 1: gesperrt oder nicht alles versandt; 2: Mappe nicht verwendbar
@@ -56,11 +67,11 @@ def einladung_senden(datei: Path, sitzung: str, kanal: str | None = None, entwur
     from kpr_excel.sending.plan import INVITATION
 
     return _send(datei, sitzung, INVITATION, kanal, entwurf, probelauf, stichtag_or_today(stichtag),
-                 past_session=vergangene_sitzung)
+                 past_session=vergangene_sitzung, resend_uncertain=unsicher_erneut)
 
 
 def niederschrift_senden(datei: Path, sitzung: str, kanal: str | None = None, entwurf: bool = False,
-                         probelauf: bool = False, stichtag: date | None = None) -> int:
+                         probelauf: bool = False, stichtag: date | None = None, unsicher_erneut: bool = False) -> int:
     """Die Niederschrift an die Mitglieder senden; schickt nur, was noch fehlt.
 
     Exit-Code 0: alles versandt; 1: gesperrt oder nicht alles versandt; 2: Mappe nicht verwendbar
@@ -68,11 +79,12 @@ def niederschrift_senden(datei: Path, sitzung: str, kanal: str | None = None, en
     """
     from kpr_excel.sending.plan import MINUTES
 
-    return _send(datei, sitzung, MINUTES, kanal, entwurf, probelauf, stichtag_or_today(stichtag))
+    return _send(datei, sitzung, MINUTES, kanal, entwurf, probelauf, stichtag_or_today(stichtag),
+                 resend_uncertain=unsicher_erneut)
 
 
 def _send(datei: Path, sitzung: str, document: str, kanal, entwurf: bool, probelauf: bool, stichtag,
-          past_session: bool = False) -> int:
+          past_session: bool = False, resend_uncertain: bool = False) -> int:
     from kpr_excel.app import preflight
     from kpr_excel.app import send as send_job
     from kpr_excel.book.loader import load_file
@@ -91,10 +103,33 @@ def _send(datei: Path, sitzung: str, document: str, kanal, entwurf: bool, probel
     with _progress() as progress:
         outcome = send_job.send_prepared(
             prepared, stichtag=stichtag, channel=kanal, draft=entwurf, progress=progress,
+            resend_uncertain=resend_uncertain,
             write_log=lambda edits: write_edits(datei, edits, side_file_allowed=False))
     for line in send_job.report_lines(outcome):
         say(line)
-    return 0 if outcome.complete else 1
+    return 0 if outcome.complete and not outcome.write_error else 1
+
+
+def versand_bestaetigen(datei: Path, sitzung: str, dokument: str = "einladung", stichtag: date | None = None) -> int:
+    """Bestätigen, dass die im Postausgang bereitgestellten Nachrichten aus Outlook versandt wurden.
+
+    Exit-Code 0: bestätigt; 1: Sitzung unbekannt; 2: Mappe nicht verwendbar oder nicht beschreibbar.
+    """
+    from kpr_excel.app import send as send_job
+    from kpr_excel.book.loader import load_file
+    from kpr_excel.book.reader import check_readable
+    from kpr_excel.book.writer import check_writable, write_edits
+    from kpr_excel.sending.plan import INVITATION, MINUTES
+
+    day = stichtag_or_today(stichtag)
+    check_readable(datei)
+    check_writable(datei)
+    document = {"einladung": INVITATION, "niederschrift": MINUTES}[dokument]
+    prepared = send_job.prepare_send(datei, load_file(datei), sitzung, document, stichtag=day)
+    for line in send_job.confirm_sent(prepared, stichtag=day,
+                                      write_log=lambda edits: write_edits(datei, edits, side_file_allowed=False)):
+        say(line)
+    return 0
 
 
 class _progress:

@@ -119,9 +119,12 @@ class Presence(Word):
 
 class SendState(Word):
     GEPLANT = "geplant"
+    WIRD_GESENDET = "wird gesendet"
     GESENDET = "gesendet"
+    BEREITGESTELLT = "bereitgestellt"  # an .eml in the outbox, ready to send from Outlook
     ENTWURF = "Entwurf"
     FEHLGESCHLAGEN = "fehlgeschlagen"
+    UNSICHER = "unsicher"  # was in flight when the run broke; the channel cannot say
 
 
 class Role(Word):

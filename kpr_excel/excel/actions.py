@@ -213,7 +213,6 @@ def _send(book: Any, document: str, stichtag: date) -> str:
     from kpr_excel.domain.values import german_date_long
     from kpr_excel.mail import credentials
     from kpr_excel.mail.transports import login_name
-    from kpr_excel.sending.dispatch import STATE_SENT
     from kpr_excel.sending.plan import MINUTES
 
     loaded = _load(book)
@@ -234,14 +233,14 @@ def _send(book: Any, document: str, stichtag: date) -> str:
               mode="critical")
         return ""
     what = f"{plan.document} zur Sitzung {session.id} am {german_date_long(session.date)}"
-    # The button sends for real: a draft saved earlier is not yet out.
-    done = {entry.key for entry in loaded.model.send_log if entry.state == STATE_SENT}
-    pending = [d for d in plan.deliveries if d.key not in done]
+    # By the send journal (and the Versand sheet): a draft saved earlier is not yet out; the
+    # outbox counts what it prepared.
+    pending = send_job.still_to_send(prepared)
     if not plan.deliveries:
         return f"Die {what} hat keine Empfänger; es wurde nichts gesendet."
     if not pending:
-        return (f"Die {what} ist laut Blatt „Versand“ bereits an alle {len(plan.deliveries)} "
-                "Empfänger versandt; es wurde nichts erneut gesendet.")
+        return (f"Die {what} ist laut Versandjournal bereits an alle {len(plan.deliveries)} "
+                "Empfänger versandt oder bereitgestellt; es wurde nichts erneut gesendet.")
     settings = send_job.transport_settings(loaded.model.settings, workbook)
     user = login_name(settings)
     if user and credentials.get_password(user) is None:
@@ -253,19 +252,56 @@ def _send(book: Any, document: str, stichtag: date) -> str:
                      "„durchgeführt“ eingetragen.")
     if alert(book.app, question + "\n\nJetzt senden?", mode="info", buttons="yes_no") != "yes":
         return ""
+    resend = False
+    doubtful = send_job.in_doubt(prepared)
+    if doubtful:
+        names = [d.recipient.name for d in doubtful]
+        answer = alert(book.app, f"{len(doubtful)} Nachricht(en) waren unterwegs, als ein früherer Versand "
+                                 "abbrach; der Server kann nicht sagen, ob er sie angenommen hat:\n"
+                                 f"{_listed(names)}\n\nDiese noch einmal senden? (Die Empfänger erhalten "
+                                 "sie dann womöglich doppelt.) Bei „Nein“ werden sie als „unsicher“ "
+                                 "gemeldet und nicht gesendet.", mode="info", buttons="yes_no")
+        resend = answer == "yes"
     progress(book, f"Versand der {document} zur Sitzung {session_id} beginnt …")
     outcome = send_job.send_prepared(
-        prepared, write_log=write_log, stichtag=stichtag,
+        prepared, write_log=write_log, stichtag=stichtag, resend_uncertain=resend,
         progress=lambda sent, total, _name: progress(book, f"Versand {sent} von {total} …"))
     text = _capped(send_job.report_lines(outcome))
     if settings.kind == "outbox":
-        text += f"\n\nDie E-Mails liegen als Dateien (.eml) in {settings.outbox_dir}."
-    text += ("\n\nDas Sendeprotokoll steht im Blatt „Versand“. Bitte die Mappe jetzt speichern, "
-             "damit ein weiterer Klick nur sendet, was noch fehlt.")
-    if outcome.failed:
+        text += (f"\n\nDie E-Mails liegen als Dateien (.eml) in {settings.outbox_dir}, bereit zum Senden "
+                 "aus Outlook. Danach „Versand bestätigen“ klicken.")
+    text += ("\n\nDas Versandjournal hält jede Nachricht fest; das Blatt „Versand“ zeigt es. Bitte die "
+             "Mappe jetzt speichern.")
+    if outcome.failed or outcome.uncertain:
         alert(book.app, text, mode="critical")
         return ""
     return text
+
+
+def versand_bestaetigen(book: Any, *, stichtag: date | None = None) -> str:
+    """The office confirms that the messages the outbox prepared for the selected session went
+    out from Outlook; then "Einladung versandt am" and the status are set (invitation first,
+    else the minutes, whichever has prepared messages)."""
+    from kpr_excel.app import send as send_job
+    from kpr_excel.book import xlwings_io
+    from kpr_excel.sending.plan import INVITATION, MINUTES
+
+    stichtag = stichtag or date.today()
+    loaded = _load(book)
+    workbook = xlwings_io.workbook_path(book)
+    session_id = choose_session(book, loaded, stichtag)
+    if session_id is None:
+        return ""
+    write_log = xlwings_io.Writer(book)
+    for document in (INVITATION, MINUTES):
+        prepared = send_job.prepare_send(workbook, loaded, session_id, document, stichtag=stichtag)
+        if send_job.prepared_count(prepared):
+            question = (f"Sind die {send_job.prepared_count(prepared)} im Postausgang bereitgestellten "
+                        f"Nachrichten der {document} zur Sitzung {session_id} aus Outlook versandt?")
+            if alert(book.app, question, mode="info", buttons="yes_no") != "yes":
+                return ""
+            return "\n".join(send_job.confirm_sent(prepared, write_log=write_log, stichtag=stichtag))
+    return f"Für die Sitzung {session_id} ist nichts im Postausgang bereitgestellt, das zu bestätigen wäre."
 
 
 def _plan_summary(plan, what: str, pending: int, settings) -> str:

@@ -1,13 +1,15 @@
 """The outbox transport: every message becomes an .eml file in a folder.
 
-It needs nothing (no server, no password) and is the default. Outlook opens an .eml file with
-a double click; in draft mode the file carries ``X-Unsent: 1`` so that Outlook opens it as a
-new message ready to be sent instead of as a received one.
+It needs nothing (no server, no password) and is the default. It prepares messages, it does
+not send them: every file carries ``X-Unsent: 1`` so that Outlook opens it with a double click
+as a new message ready to be sent (without the header Outlook shows it as received mail). The
+send journal records such a message as ``bereitgestellt``, never as ``gesendet``.
 
 The file name is derived from the Message-ID alone, so the same planned message always lands
 in the same file: ``already_sent`` is "the file exists", and a resumed run on another day
 overwrites nothing it should not. Files are written atomically (temporary file, then
-``os.replace``), so an interrupted run never leaves half a message behind.
+``os.replace``), so an interrupted run never leaves half a message behind; a temporary file
+left by a killed run is removed when the folder is opened next.
 """
 
 from __future__ import annotations
@@ -50,8 +52,8 @@ def file_stem(msg_id: str) -> str:
     return stem
 
 
-def to_eml_bytes(message: EmailMessage, *, draft: bool = False) -> bytes:
-    """The message as .eml bytes with CRLF line ends; ``X-Unsent: 1`` first in draft mode."""
+def to_eml_bytes(message: EmailMessage, *, draft: bool = True) -> bytes:
+    """The message as .eml bytes with CRLF line ends, ``X-Unsent: 1`` first (ready to send)."""
     buffer = BytesIO()
     policy = message.policy.clone(linesep="\r\n")
     BytesGenerator(buffer, policy=policy).flatten(message)
@@ -60,9 +62,19 @@ def to_eml_bytes(message: EmailMessage, *, draft: bool = False) -> bytes:
     return b"X-Unsent: 1\r\n" + data if draft else data
 
 
-def _is_draft(path: Path) -> bool:
-    with path.open("rb") as file:
-        return file.readline().strip() == b"X-Unsent: 1"
+def is_complete(path: Path, msg_id: str) -> bool:
+    """Whether the file at `path` is the whole message `msg_id` (written atomically, so a file
+    that is there is whole unless someone else wrote it: its Message-ID and end are checked)."""
+    from email import message_from_bytes, policy
+
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    message = message_from_bytes(data, policy=policy.default)
+    if str(message.get("Message-ID", "")).strip() != msg_id.strip() or message.defects:
+        return False
+    return not message.is_multipart() or data.rstrip().endswith(b"--")
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -88,6 +100,7 @@ class OutboxTransport(Transport):
     name = "outbox"
 
     def __init__(self, directory: str | os.PathLike, *, draft: bool = False) -> None:
+        """`draft` is accepted for the common interface; every file is ready to send anyway."""
         super().__init__()
         self.directory = Path(directory)
         self.draft = draft
@@ -99,6 +112,11 @@ class OutboxTransport(Transport):
             raise TransportError(
                 f"Der Ausgangsordner {self.directory} kann nicht angelegt werden: {e.strerror or e}."
             ) from e
+        for leftover in self.directory.glob(".*.eml.part"):  # from a run that was killed
+            try:
+                leftover.unlink()
+            except OSError:
+                pass
         super().open()
 
     def path_for(self, msg_id: str) -> Path:
@@ -110,7 +128,7 @@ class OutboxTransport(Transport):
         for message in messages:
             path = self.path_for(message_id(message))
             try:
-                write_atomically(path, to_eml_bytes(message, draft=self.draft))
+                write_atomically(path, to_eml_bytes(message))
             except OSError as e:
                 raise TransportError(
                     f"Die Nachricht an {recipients_text(message)} konnte nicht im Ausgangsordner "
@@ -122,14 +140,15 @@ class OutboxTransport(Transport):
         return sent
 
     def already_sent(self, message_ids: Iterable[str]) -> set[str]:
-        """Messages whose file is there; outside draft mode a draft file (X-Unsent) is not out yet."""
+        """Messages whose file is there and complete (prepared: the outbox never sends)."""
         return {msg_id for msg_id in message_ids
-                if self.path_for(msg_id).is_file() and (self.draft or not _is_draft(self.path_for(msg_id)))}
+                if self.path_for(msg_id).is_file() and is_complete(self.path_for(msg_id), msg_id)}
 
 
 def _from_settings(settings: TransportSettings, password: str | None) -> OutboxTransport:
-    return OutboxTransport(settings.outbox_dir, draft=settings.draft)
+    return OutboxTransport(settings.outbox_dir)
 
 
 KIND = TransportKind(
-    "outbox", _from_settings, lambda settings: f"als E-Mail-Dateien in den Ordner {settings.outbox_dir}")
+    "outbox", _from_settings,
+    lambda settings: f"als E-Mail-Dateien zum Versand aus Outlook in den Ordner {settings.outbox_dir}")

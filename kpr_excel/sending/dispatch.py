@@ -1,17 +1,23 @@
-"""Sending a plan: build the e-mails, send what is missing, keep the send log (sheet Versand).
+"""Sending a plan: build the e-mails, send what is missing, through the write-ahead journal.
 
-The send log is written before sending (state "geplant") and after it ("gesendet", "Entwurf"
-or "fehlgeschlagen"). A second run skips what the log records as sent and asks the transport
-about messages whose fate is unknown, so nothing goes out twice and nothing is lost.
+Every message has a journal row (``sending.journal``), committed before it goes ("wird
+gesendet") and after ("gesendet", "bereitgestellt" for the outbox, "Entwurf", "fehlgeschlagen";
+"unsicher" where a crash left it in flight and the channel cannot say). A second run skips what
+the journal records as done and asks the channel about messages in doubt, so nothing goes out
+twice without the user saying so and nothing is lost. The Versand sheet is written once at the
+end, from the journal: it is the office's view of it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import mimetypes
+import os
+import signal
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from pathlib import Path
@@ -29,13 +35,17 @@ from kpr_excel.domain.values import german_date, german_date_long
 from kpr_excel.mail.base import Transport, TransportError
 from kpr_excel.rules.confidentiality import confidentiality_notice_required
 from kpr_excel.sending.calendar import ics_file_name, session_ics
+from kpr_excel.sending.journal import ANSWERING_CHANNELS, Journal, journal_key
 from kpr_excel.sending.plan import INVITATION, ROLE_GUEST, Delivery, Plan
 
 STATE_PLANNED = SendState.GEPLANT
+STATE_IN_FLIGHT = SendState.WIRD_GESENDET
 STATE_SENT = SendState.GESENDET
+STATE_PREPARED = SendState.BEREITGESTELLT
 STATE_DRAFT = SendState.ENTWURF
 STATE_FAILED = SendState.FEHLGESCHLAGEN
-DONE_STATES = (STATE_SENT, STATE_DRAFT)
+STATE_UNCERTAIN = SendState.UNSICHER
+DONE_STATES = (STATE_SENT, STATE_PREPARED, STATE_DRAFT)
 
 # An office copy of a mail text in this folder beside the workbook wins over the default.
 OFFICE_TEXTS_DIR = "Vorlagen"
@@ -47,17 +57,31 @@ Progress = Callable[[int, int, str], None]
 
 @dataclass
 class SendReport:
+    """What a run did, by delivery key (without the channel)."""
+
     plan: Plan
     transport: str
-    already: list[str] = field(default_factory=list)  # keys sent in an earlier run
-    sent: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)  # done in an earlier run
+    sent: list[str] = field(default_factory=list)  # done in this run (sent, prepared or saved as draft)
     failed: dict[str, str] = field(default_factory=dict)
+    uncertain: list[str] = field(default_factory=list)  # in doubt, not sent again
     draft: bool = False
+    state: str = STATE_SENT  # what "done" means on this channel
+    interrupted: bool = False  # Ctrl+C: stopped after the current message
     error: str = ""
+    write_error: str = ""  # the Versand sheet could not be written (the journal holds it all)
 
     @property
     def complete(self) -> bool:
-        return not self.failed and len(self.already) + len(self.sent) == len(self.plan.deliveries)
+        return (not self.failed and not self.uncertain and not self.interrupted
+                and len(self.already) + len(self.sent) == len(self.plan.deliveries))
+
+
+def done_state(transport: Transport) -> str:
+    """What a message is once this transport took it: only a delivering channel "sends"."""
+    if transport.name == "outbox":
+        return STATE_PREPARED
+    return STATE_DRAFT if transport.draft else STATE_SENT
 
 
 def load_text_template(document: str, workbook_dir: Path | None) -> jinja2.Template:
@@ -149,6 +173,86 @@ def checksum(files: Sequence[Path]) -> str:
     return digest.hexdigest()[:16]
 
 
+class _StopAfterCurrent:
+    """Ctrl+C (SIGINT) during a send: finish the message in flight, then stop.
+
+    A second Ctrl+C interrupts at once (the journal then says "wird gesendet" for what was in
+    flight, and the next run asks the channel). Only the main thread may set signal handlers; a
+    send from another thread keeps Python's default behaviour.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: object = None
+
+    def __enter__(self) -> _StopAfterCurrent:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc_info) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
+
+
+def _test_fault(event: str, count: int) -> None:
+    """Test-only hook for the fault matrix (tests/sending/test_fault_matrix.py).
+
+    ``KPR_TEST_FAULT=<action>-<event>:<n>`` with action kill (SIGKILL, as a crash), sigint
+    (Ctrl+C) or touch (create the file named after a third colon, e.g. Excel's lock file) and
+    event ``unrecorded`` (the channel confirmed message n, the journal does not know yet) or
+    ``after`` (message n is recorded). Unset, it costs one dictionary lookup per message.
+    """
+    spec = os.environ.get("KPR_TEST_FAULT")
+    if not spec:
+        return
+    action, _, rest = spec.partition("-")
+    what, _, rest = rest.partition(":")
+    number, _, argument = rest.partition(":")
+    if what != event or not number.isdigit() or int(number) != count:
+        return
+    if action == "kill":
+        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+    elif action == "sigint":
+        os.kill(os.getpid(), signal.SIGINT)
+    elif action == "touch" and argument:
+        Path(argument).touch()
+
+
+def _journal_rows(plan: Plan, channel: str, model: Model) -> list[dict]:
+    """Rows to plan in the journal: the Versand sheet's word first (a journal lost or made
+    anew must not forget what the sheet records as done), then a fresh geplant row."""
+    by_delivery = {d.key: d for d in plan.deliveries}
+    rows = []
+    for entry in model.send_log:
+        parts = entry.key.rsplit("|", 1)
+        state = entry.state
+        if entry.key in by_delivery:  # a row written before the channel was part of the key
+            delivery, entry_channel = by_delivery[entry.key], entry.transport or channel
+            if entry_channel == "outbox" and state == STATE_SENT:
+                state = STATE_PREPARED  # the old outbox called its files "gesendet"; it never sent
+        elif len(parts) == 2 and parts[0] in by_delivery:
+            delivery, entry_channel = by_delivery[parts[0]], parts[1]
+        else:
+            continue
+        if state in (*DONE_STATES, STATE_UNCERTAIN, STATE_IN_FLIGHT):
+            rows.append(_plan_row(delivery, entry_channel, state, entry.checksum))
+    rows += [_plan_row(d, channel, STATE_PLANNED) for d in plan.deliveries]
+    return rows
+
+
+def _plan_row(delivery: Delivery, channel: str, state: str, digest: str = "") -> dict:
+    return dict(key=journal_key(delivery.key, channel), delivery=delivery.key, session=delivery.session_id,
+                document=str(delivery.document), recipient=delivery.recipient.id,
+                email=delivery.recipient.email or "", version=delivery.version, channel=channel,
+                message_id=delivery.message_id, state=state, checksum=digest or "")
+
+
 def send_plan(
     plan: Plan,
     model: Model,
@@ -156,85 +260,176 @@ def send_plan(
     documents: DocumentProvider,
     write_log: LogWriter,
     *,
+    journal: Journal,
     workbook_dir: Path | None = None,
     today: date | None = None,
     progress: Progress | None = None,
+    resend_uncertain: bool = False,
 ) -> SendReport:
-    """Send what of `plan` is not yet out; record every step in the send log."""
+    """Send what of `plan` is not yet out, one journal commit before and after each message.
+
+    The Versand sheet and the session's cells are written once at the end (a second time only
+    where the session's cells cannot be written: then the Versand rows alone).
+    """
     if plan.blocked:
         raise KprError("Versand gesperrt: " + "; ".join(f.format() for f in plan.blocking))
-    report = SendReport(plan, transport.name, draft=transport.draft)
-    log = {entry.key: entry for entry in model.send_log}
-    # A draft is not out yet: a real run asks the other side about it below (the office may
-    # have sent it from Outlook) and sends it where it was not.
-    done_states = DONE_STATES if transport.draft else (STATE_SENT,)
-    pending = []
+    channel = transport.name
+    finished = done_state(transport)
+    report = SendReport(plan, channel, draft=transport.draft, state=finished)
+    journal.plan(_journal_rows(plan, channel, model))
+    key_of = {d.key: journal_key(d.key, channel) for d in plan.deliveries}
+
+    pending: list[Delivery] = []
+    in_doubt: list[Delivery] = []
     for delivery in plan.deliveries:
-        entry = log.get(delivery.key)
-        if entry is not None and entry.state in done_states:
+        entries = journal.for_delivery(delivery.key)
+        mine = next(e for e in entries if e.channel == channel)
+        if any(e.state == STATE_SENT for e in entries) or mine.state == finished:
             report.already.append(delivery.key)
+        elif mine.state in (STATE_IN_FLIGHT, STATE_UNCERTAIN):
+            in_doubt.append(delivery)
         else:
             pending.append(delivery)
-    done_state = STATE_DRAFT if transport.draft else STATE_SENT
-    rows: dict[str, dict] = {}
-    now = datetime.now().replace(microsecond=0)
+    answers = channel in ANSWERING_CHANNELS
+    if not answers:
+        doubtful = [key_of[d.key] for d in in_doubt
+                    if (entry := journal.get(key_of[d.key])) is not None and entry.state == STATE_IN_FLIGHT]
+        if doubtful:
+            journal.mark(doubtful, STATE_UNCERTAIN, error="Beim Abbruch eines früheren Versands unterwegs; "
+                         "ob der Server die Nachricht angenommen hat, ist nicht bekannt.")
+        if resend_uncertain:
+            pending = [d for d in plan.deliveries if d in pending or d in in_doubt]
+        else:
+            report.uncertain = [d.key for d in in_doubt]
+    else:
+        pending = [d for d in plan.deliveries if d in pending or d in in_doubt]
+
     template = load_text_template(plan.document, workbook_dir)
     # The calendar entry goes with invitations: made from the workbook once per run, the same for all.
     calendar = session_ics(plan.session, model) if kinds.kind(plan.document).calendar else None
-    with transport:
-        # Ask the other side about every pending message, not only those the log knows: a
-        # message may be out without our confirmation, and the log may be lost (a workbook
-        # closed in Excel without saving after a click).
-        found = transport.already_sent([d.message_id for d in pending]) if pending else set()
-        for delivery in [d for d in pending if d.message_id in found]:
-            rows[delivery.key] = _log_row(delivery, transport.name, done_state, now)
-            report.already.append(delivery.key)
-        pending = [d for d in pending if d.message_id not in found]
-
-        messages, by_id = [], {}
-        for delivery in pending:
-            files = list(documents(delivery))
-            messages.append(build_message(delivery, plan, model, template, files, calendar))
-            by_id[delivery.message_id] = delivery
-            rows[delivery.key] = _log_row(delivery, transport.name, STATE_PLANNED, now, checksum(files))
-        if rows:
-            write_log(Edits((UpsertRows(schema.VERSAND.name, "key", tuple(rows.values())),)))
-
-        def on_sent(message: EmailMessage) -> None:
-            delivery = by_id[message["Message-ID"]]
-            rows[delivery.key].update(state=done_state, timestamp=datetime.now().replace(microsecond=0), error="")
-            report.sent.append(delivery.key)
-            if progress:
-                progress(len(report.sent), len(messages), delivery.recipient.name)
-
-        if messages:
-            try:
-                transport.send_messages(messages, on_sent=on_sent)
-            except TransportError as exc:
-                report.error = str(exc)
-                for delivery in by_id.values():
-                    if delivery.key not in report.sent:
-                        reason = exc.failed.get(delivery.message_id, str(exc))
-                        report.failed[delivery.key] = reason
-                        rows[delivery.key].update(state=STATE_FAILED, error=reason[:250])
-    # The log first, on its own: should the session's cells be unwritable (a column the
-    # office removed), what was sent is still recorded.
-    if rows:
-        write_log(Edits((UpsertRows(schema.VERSAND.name, "key", tuple(rows.values())),)))
-    if report.complete:
-        done = _session_done(plan, today or date.today(), transport.draft)
-        if done:
-            write_log(done)
+    batch_size = max(1, int(getattr(transport, "chunk_size", 1))) if channel == "exchange" else 1
+    if pending:
+        with transport, _StopAfterCurrent() as stop:
+            if answers:
+                # Ask the other side about every pending message, not only those in doubt: a
+                # message may be out without our confirmation (a journal lost or made anew).
+                found = transport.already_sent([d.message_id for d in pending])
+                have = [d for d in pending if d.message_id in found]
+                if have:
+                    journal.mark([key_of[d.key] for d in have], finished)
+                    report.already += [d.key for d in have]
+                pending = [d for d in pending if d.message_id not in found]
+            _send_batches(plan, model, transport, documents, journal, report, pending, template, calendar,
+                          batch_size, stop, progress, key_of)
+    _write_view(plan, journal, write_log, report, today or date.today())
     return report
 
 
-def _log_row(delivery: Delivery, transport: str, state: str, when: datetime, digest: str = "") -> dict:
-    row = dict(key=delivery.key, session=delivery.session_id, document=delivery.document,
-               recipient=delivery.recipient.id, email=delivery.recipient.email or "",
-               version=delivery.version, transport=transport, state=state, timestamp=when, error="")
-    if digest:
-        row["checksum"] = digest
-    return row
+def _send_batches(plan, model, transport, documents, journal, report, pending, template, calendar,
+                  batch_size, stop, progress, key_of) -> None:
+    finished = report.state
+    total = len(pending)
+    by_id = {d.message_id: d for d in pending}
+
+    def on_sent(message: EmailMessage) -> None:
+        delivery = by_id[message["Message-ID"]]
+        count = len(report.sent) + 1
+        _test_fault("unrecorded", count)
+        journal.mark([key_of[delivery.key]], finished)
+        report.sent.append(delivery.key)
+        _test_fault("after", count)
+        if progress:
+            progress(len(report.sent), total, delivery.recipient.name)
+
+    for start in range(0, total, batch_size):
+        batch = pending[start:start + batch_size]
+        if stop.requested:
+            report.interrupted = True
+            break
+        messages, starting = [], {}
+        for delivery in batch:
+            files = list(documents(delivery))
+            message = build_message(delivery, plan, model, template, files, calendar)
+            messages.append(message)
+            subject_and_body = (str(message["Subject"]) + "\n" + _body_text(message)).encode("utf-8")
+            starting[key_of[delivery.key]] = dict(
+                checksum=checksum(files), body_sum=hashlib.sha256(subject_and_body).hexdigest()[:16])
+        journal.mark_each(STATE_IN_FLIGHT, starting)  # committed before the batch goes
+        try:
+            transport.send_messages(messages, on_sent=on_sent)
+        except TransportError as exc:
+            report.error = str(exc)
+            _failed(journal, report, batch, exc, key_of)
+            rest = pending[start + batch_size:]
+            reason = f"nicht versucht, weil der Versand abbrach: {exc}"
+            journal.mark([key_of[d.key] for d in rest], STATE_FAILED, error=reason)
+            report.failed.update({d.key: reason for d in rest})
+            return
+    if stop.requested and len(report.sent) < total:
+        report.interrupted = True
+
+
+def _failed(journal: Journal, report: SendReport, batch: list[Delivery], exc: TransportError, key_of) -> None:
+    """The unconfirmed messages of the batch that broke: refused, or in doubt where the
+    connection broke mid-message and the channel cannot be asked."""
+    for delivery in batch:
+        if delivery.key in report.sent:
+            continue
+        key = key_of[delivery.key]
+        reason = exc.failed.get(delivery.message_id, str(exc))
+        if exc.uncertain and delivery.message_id not in exc.failed and report.transport not in ANSWERING_CHANNELS:
+            journal.mark([key], STATE_UNCERTAIN, error=reason)
+            report.uncertain.append(delivery.key)
+        else:
+            # Refused, or on a channel that is asked before every run: safe to send again.
+            journal.mark([key], STATE_FAILED, error=reason)
+            report.failed[delivery.key] = reason
+
+
+def _body_text(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    return part.get_content() if part is not None else ""
+
+
+def _write_view(plan: Plan, journal: Journal, write_log: LogWriter, report: SendReport, today: date) -> None:
+    """Refresh the Versand sheet from the journal and, once every message is delivered, the
+    session's cells: one write; a second with the Versand rows alone where the first failed."""
+    entries = journal.entries(plan.session.id, str(plan.document))
+    log = Edits((UpsertRows(schema.VERSAND.name, "key", tuple(e.versand_row() for e in entries)),)) \
+        if entries else Edits()
+    delivered = {e.delivery for e in entries if e.state == STATE_SENT}
+    every = bool(plan.deliveries) and all(d.key in delivered for d in plan.deliveries)
+    done = _session_done(plan, today, not every)
+    if not (log or done):
+        return
+    try:
+        write_log(log + done)
+    except KprError as exc:
+        report.write_error = str(exc)
+        if done and log:
+            try:
+                write_log(log)
+            except KprError:
+                return
+            report.write_error = (f"{exc} Das Blatt „Versand“ ist geschrieben; „Sitzungen“ wird beim "
+                                  "nächsten Aufruf nachgetragen.")
+
+
+def confirm_prepared(plan: Plan, journal: Journal, write_log: LogWriter, today: date) -> list[str]:
+    """The office says the prepared (outbox) messages of `plan` went out from Outlook: they
+    become gesendet, and the session's cells are set once all are delivered. Returns the
+    delivery keys confirmed now."""
+    confirmed = []
+    for delivery in plan.deliveries:
+        entry = journal.get(journal_key(delivery.key, "outbox"))
+        if entry is not None and entry.state == STATE_PREPARED:
+            confirmed.append(delivery.key)
+            journal.mark([entry.key], STATE_SENT, error="von der Geschäftsstelle als versandt bestätigt")
+    report = SendReport(plan, "outbox")
+    _write_view(plan, journal, write_log, report, today)
+    if report.write_error:
+        raise KprError(report.write_error)
+    return confirmed
 
 
 def _session_done(plan: Plan, today: date, draft: bool) -> Edits:

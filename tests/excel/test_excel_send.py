@@ -19,7 +19,7 @@ from kpr_excel.domain.errors import KprError
 from kpr_excel.excel import actions as excel_actions
 from kpr_excel.excel import buttons
 from kpr_excel.mail import credentials
-from kpr_excel.sending.dispatch import STATE_SENT
+from kpr_excel.sending.dispatch import STATE_PREPARED
 from kpr_excel.sending.plan import INVITATION, MINUTES
 from tests.excel import remote
 from tests.excel.conftest import STICHTAG
@@ -89,8 +89,9 @@ def test_sending_the_invitation_end_to_end_and_a_second_click_sends_nothing(work
     assert f"{len(guests)} Gast" in question["prompt"]
     assert f"Jetzt zu senden: {len(plan.deliveries)}\n" in question["prompt"]
     assert (outcome["mode"], outcome["buttons"]) == ("info", "ok")
-    assert outcome["prompt"].startswith(f"Einladung {session.id} über outbox: {len(plan.deliveries)} versandt, "
-                                        "0 bereits früher erledigt, 0 fehlgeschlagen.")
+    assert outcome["prompt"].startswith(f"Einladung {session.id} über outbox: {len(plan.deliveries)} im "
+                                        "Postausgang bereitgestellt (noch nicht versandt), 0 bereits früher "
+                                        "erledigt, 0 fehlgeschlagen.")
     assert "Bitte die Mappe jetzt speichern" in outcome["prompt"]
     total = len(plan.deliveries)
     assert f"KPR: Versand 1 von {total} …" in app.statuses and f"KPR: Versand {total} von {total} …" in app.statuses
@@ -102,14 +103,14 @@ def test_sending_the_invitation_end_to_end_and_a_second_click_sends_nothing(work
     assert len(files) == total
     assert all(any(d.recipient.email in to for to in recipients) for d in plan.deliveries)
 
-    # The send log came back as blocks (planned, then sent), not cell by cell.
+    # The send log came back from the journal as one block at the end, not cell by cell.
     position = [s["name"] for s in request["sheets"]].index(schema.VERSAND.name)
     versand = [a for a in _writes(xlbook) if a["sheet_position"] == position]
-    assert len(versand) == 2 and all(a["row_count"] == total for a in versand)
+    assert len(versand) == 1 and all(a["row_count"] == total for a in versand)
     after = remote.apply(request, xlbook.json()["actions"])
     logged = loader.load_book(xlwings_io.read_book(remote.book(after))).model.send_log
-    assert sorted(e.key for e in logged) == sorted(d.key for d in plan.deliveries)
-    assert {e.state for e in logged} == {STATE_SENT}
+    assert sorted(e.key for e in logged) == sorted(f"{d.key}|outbox" for d in plan.deliveries)
+    assert {e.state for e in logged} == {STATE_PREPARED}  # the outbox prepares, Outlook sends
 
     # Excel now shows the log: a second click sends nothing and writes nothing.
     stamps = {f: f.stat().st_mtime_ns for f in files}
@@ -167,7 +168,8 @@ def test_the_minutes_of_the_last_held_session_are_offered_and_sent(workbooks, on
     offer, question = app.alerts
     assert f"letzte durchgeführte KPR-Sitzung verwenden: {held.id}" in offer["prompt"]
     assert f"Niederschrift zur Sitzung {held.id}" in question["prompt"]
-    assert text.startswith(f"Niederschrift {held.id} über outbox: {len(plan.deliveries)} versandt")
+    assert text.startswith(f"Niederschrift {held.id} über outbox: {len(plan.deliveries)} im Postausgang "
+                           "bereitgestellt")
     assert len(_outbox(tmp_path)) == len(plan.deliveries) > 0
 
 

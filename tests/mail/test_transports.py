@@ -8,6 +8,7 @@ login and credentials.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import errno
 import logging
 import os
@@ -260,10 +261,22 @@ class TestOutbox(TransportContract):
         return [got_from_email(message_from_bytes(data, policy=policy.default)) for data in self.writes]
 
     def received(self):
-        return [g for g in self._parsed() if not g.draft]
+        """Every file written; each is ready to send (X-Unsent), which the contract does not compare."""
+        parsed = self._parsed()
+        assert all(g.draft for g in parsed), "every outbox file opens in Outlook ready to send"
+        return [dataclasses.replace(g, draft=False) for g in parsed]
 
     def drafts(self):
-        return [g for g in self._parsed() if g.draft]
+        return self._parsed()
+
+    def test_draft_mode(self):
+        """The outbox only prepares: with or without draft mode, the same ready-to-send files."""
+        messages = [build_message(1), build_message(2, confidential=True)]
+        with self.transport(draft=True) as transport:
+            assert transport.send_messages(messages) == 2
+            assert transport.already_sent(ids(messages)) == set(ids(messages))
+        assert [g.message_id for g in self.drafts()] == ids(messages)
+        assert all(g.draft for g in self.drafts())
 
     def break_after(self, delivered):
         self.fail_at = delivered
@@ -722,18 +735,24 @@ def test_importing_the_mail_package_does_not_import_exchangelib():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root, env=env)
 
 
-def test_outbox_draft_is_not_taken_for_sent_by_a_real_run(tmp_path):
+def test_outbox_files_are_ready_to_send_and_only_a_complete_file_counts(tmp_path):
     from email import message_from_bytes
 
     from kpr_excel.mail.outbox import OutboxTransport
 
     message = build_message(1)
     msg_id = message["Message-ID"]
-    assert OutboxTransport(tmp_path, draft=True).send_messages([message]) == 1
-    assert OutboxTransport(tmp_path, draft=True).already_sent([msg_id]) == {msg_id}
-    real = OutboxTransport(tmp_path)
-    assert real.already_sent([msg_id]) == set()
-    assert real.send_messages([message]) == 1
+    outbox_ = OutboxTransport(tmp_path)
+    assert outbox_.already_sent([msg_id]) == set()
+    assert outbox_.send_messages([message]) == 1
     (eml,) = tmp_path.glob("*.eml")
-    assert message_from_bytes(eml.read_bytes())["X-Unsent"] is None
-    assert real.already_sent([msg_id]) == {msg_id}
+    data = eml.read_bytes()
+    assert data.startswith(b"X-Unsent: 1\r\n")
+    assert message_from_bytes(data)["X-Unsent"] == "1"
+    assert outbox_.already_sent([msg_id]) == {msg_id}
+    eml.write_bytes(data[: len(data) // 2])  # cut off, as by a copy that broke
+    assert outbox_.already_sent([msg_id]) == set()
+    (tmp_path / ".x.eml.part").write_bytes(b"half")  # left by a killed run
+    outbox_.send_messages([message])
+    assert not list(tmp_path.glob(".*.eml.part"))
+    assert outbox_.already_sent([msg_id]) == {msg_id}

@@ -122,11 +122,16 @@ def model_of(path: Path):
     return loaded.model
 
 
-def send_log(path: Path) -> dict:
-    """The Versand sheet read back with the loader: key -> entry."""
-    entries = model_of(path).send_log
-    by_key = {entry.key: entry for entry in entries}
+def send_log(path: Path, channel: str | None = None) -> dict:
+    """The Versand sheet read back with the loader: delivery key (without the channel) -> entry.
+
+    The sheet's key ends in the channel; with `channel`, only that channel's rows.
+    """
+    entries = [e for e in model_of(path).send_log if channel is None or e.transport == channel]
+    by_key = {entry.key.rpartition("|")[0]: entry for entry in entries}
     assert len(by_key) == len(entries), "one row per message"
+    for key, entry in by_key.items():
+        assert entry.key == f"{key}|{entry.transport}"
     return by_key
 
 

@@ -107,7 +107,7 @@ def test_fault_then_one_more_run_gives_every_message_exactly_once(forty, ews_ser
     if exit_code and fault.operation == "CreateItem":
         confirmed = sum(e.state == STATE_SENT for e in send_log(forty).values())
         assert confirmed == CHUNK * (fault.nth - 1)  # the chunks the server answered
-        assert squeeze(f"Bestätigt: {confirmed} von {RECIPIENTS}") in squeeze(first.output)
+        assert squeeze(f"Insgesamt bestätigt: {confirmed} von {RECIPIENTS}") in squeeze(first.output)
         assert squeeze("Ein erneuter Aufruf versendet nur, was noch fehlt.") in squeeze(first.output)
 
     second = send(forty)
