@@ -27,10 +27,18 @@ class UpsertRows:
 
 @dataclass(frozen=True)
 class SetCells:
-    """Set single cells of rows that already exist: (row number, attribute name, value)."""
+    """Set single cells of rows that already exist, found by key: (key value, attribute, value).
+
+    `key` names the attribute of the sheet's key column (e.g. "id" in Sitzungen). A row is
+    found by the value in that column when the edit is applied, never by a row number
+    remembered from the load: a row the office inserted meanwhile must not receive another
+    row's cells. Every key of one `SetCells` is looked up before any cell is written, so a
+    cell may change the key column itself.
+    """
 
     sheet: str
-    cells: tuple[tuple[int, str, object], ...]
+    key: str
+    cells: tuple[tuple[str, str, object], ...]
 
 
 @dataclass(frozen=True)

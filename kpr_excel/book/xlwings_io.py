@@ -267,9 +267,22 @@ class _Sheet:
         self._grow_table(head, last)
 
     def set_cells(self, op: SetCells) -> None:
-        _, columns = self.header()
-        self._require(columns, [key for _, key, _ in op.cells])
-        self._write({(row, columns[key]): value for row, key, value in op.cells})
+        """Set cells of the rows whose key column holds the given keys (never a remembered row)."""
+        head, columns = self.header()
+        self._require(columns, [op.key, *(attr for _, attr, _ in op.cells)])
+        rows: dict[str, list[int]] = {}
+        for number in sorted(n for n in self.values if n > head):
+            key = self._value(number, columns[op.key])
+            if key not in (None, ""):
+                rows.setdefault(str(key).strip(), []).append(number)
+        cells: Cells = {}
+        for key, attr, value in op.cells:
+            found = rows.get(str(key).strip(), [])
+            if len(found) != 1:
+                raise KprError(f"Im Blatt „{self.schema.name}“ steht {self.schema.column(op.key).header} "
+                               f"„{key}“ nicht in genau einer Zeile; es wird nichts hineingeschrieben.")
+            cells[(found[0], columns[attr])] = value
+        self._write(cells)
 
     def _require(self, columns: dict[str, int], keys) -> None:
         missing = [k for k in dict.fromkeys(keys) if k not in columns]
