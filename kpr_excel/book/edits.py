@@ -37,8 +37,23 @@ class SetCells:
     """
 
     sheet: str
-    key: str
-    cells: tuple[tuple[str, str, object], ...]
+    key: str | tuple[str, ...]  # one key column, or several that together name a row
+    cells: tuple[tuple[object, str, object], ...]  # a tuple of values for several key columns
+
+    @property
+    def key_attrs(self) -> tuple[str, ...]:
+        return (self.key,) if isinstance(self.key, str) else self.key
+
+    def key_of(self, value: object) -> tuple[str, ...]:
+        """A key value as compared with the cells' contents (text, trimmed)."""
+        values = value if isinstance(value, tuple) else (value,)
+        return tuple(_key_text(v) for v in values)
+
+
+def _key_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return "" if value is None else str(value).strip()
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from kpr_excel.book.layout import (
     find_header,
 )
 from kpr_excel.domain import schema
-from kpr_excel.domain.errors import WorkbookNotWritable
+from kpr_excel.domain.errors import WorkbookNotWritable, WorkbookUnusable
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -145,8 +145,10 @@ class Package:
             try:
                 parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
                 self.trees[part] = etree.fromstring(self.members[part], parser)
-            except etree.XMLSyntaxError as exc:
-                raise self.unsupported(f"{part} ist kein gültiges XML: {exc}") from None
+            except etree.XMLSyntaxError:
+                raise WorkbookUnusable(
+                    f"Die Mappe {self.name} ist beschädigt (Teil {part} ist kein gültiges XML). "
+                    "Bitte in Excel öffnen, prüfen und neu speichern.") from None
         return self.trees[part]
 
     def touch(self, part: str) -> None:
@@ -646,6 +648,8 @@ def apply(data: bytes, edits: Edits, *, name: str = "Mappe") -> bytes:
     for sheet in workbook.sheet_objects.values():
         if sheet.part in package.changed:
             sheet.update_dimension()
+    for part in workbook.sheets.values():
+        package.xml(part)  # never write into a package with a damaged sheet
     if any(workbook.formulas_may_read(name) for name in touched):
         workbook.recalculate_on_load()
     return package.to_bytes()
@@ -673,28 +677,33 @@ def _open_sheet(workbook: Workbook, name: str) -> tuple[str, Sheet]:
 def _set_cells(workbook: Workbook, op: SetCells) -> str:
     sheet = schema.SHEETS_BY_NAME[op.sheet]
     name, xml = _open_sheet(workbook, op.sheet)
-    head, columns = xml.header(sheet, needed=[op.key, *(attr for _, attr, _ in op.cells)])
-    rows: dict[str, list[int]] = {}
+    head, columns = xml.header(sheet, needed=[*op.key_attrs, *(attr for _, attr, _ in op.cells)])
+    rows: dict[tuple[str, ...], list[int]] = {}
     for number in sorted(n for n in xml.rows if n > head):
-        key = xml.row_values(number).get(columns[op.key])
-        if key not in (None, ""):
-            rows.setdefault(str(key).strip(), []).append(number)
+        cells = xml.row_values(number)
+        key = op.key_of(tuple(cells.get(columns[attr]) for attr in op.key_attrs))
+        if any(key):
+            rows.setdefault(key, []).append(number)
     targets = []
-    for key, attr, value in op.cells:
-        found = rows.get(str(key).strip(), [])
-        label = sheet.column(op.key).header
-        if not found:
-            raise WorkbookNotWritable(
-                f"Im Blatt „{sheet.name}“ gibt es keine Zeile mit {label} „{key}“ mehr; es wird nichts "
-                "hineingeschrieben.")
-        if len(found) > 1:
-            raise WorkbookNotWritable(
-                f"Im Blatt „{sheet.name}“ steht {label} „{key}“ in mehreren Zeilen "
-                f"({', '.join(map(str, found))}); es wird nichts hineingeschrieben.")
+    for value_of_key, attr, value in op.cells:
+        found = rows.get(op.key_of(value_of_key), [])
+        if len(found) != 1:
+            raise WorkbookNotWritable(_not_one_row(sheet, op, value_of_key, found))
         targets.append((found[0], columns[attr], value, sheet.column(attr).kind))
     for number, column, value, kind in targets:
         xml.write(number, column, value, kind)
     return name
+
+
+def _not_one_row(sheet: schema.Sheet, op: SetCells, key: object, found: list[int]) -> str:
+    """The German reason why a by-key write found no row, or more than one."""
+    labels = " und ".join(f"„{sheet.column(a).header}“" for a in op.key_attrs)
+    shown = " / ".join(op.key_of(key))
+    if not found:
+        return (f"Im Blatt „{sheet.name}“ gibt es keine Zeile mit {labels} = „{shown}“ mehr; es wird "
+                "nichts hineingeschrieben.")
+    return (f"Im Blatt „{sheet.name}“ steht {labels} = „{shown}“ in mehreren Zeilen "
+            f"({', '.join(map(str, found))}); es wird nichts hineingeschrieben.")
 
 
 def _upsert(workbook: Workbook, op: UpsertRows) -> str:

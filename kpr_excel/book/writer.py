@@ -212,20 +212,17 @@ def _upsert(workbook, op: UpsertRows) -> None:
 def _set_cells(workbook, op: SetCells) -> None:
     sheet = schema.SHEETS_BY_NAME[op.sheet]
     worksheet = _worksheet(workbook, op.sheet)
-    head, columns = header_row(worksheet, sheet, needed=[op.key, *(attr for _, attr, _ in op.cells)])
-    rows: dict[str, list[int]] = {}
+    head, columns = header_row(worksheet, sheet, needed=[*op.key_attrs, *(attr for _, attr, _ in op.cells)])
+    rows: dict[tuple[str, ...], list[int]] = {}
     for row in range(head + 1, worksheet.max_row + 1):
-        value = worksheet.cell(row=row, column=columns[op.key]).value
-        if value not in (None, ""):
-            rows.setdefault(str(value).strip(), []).append(row)
+        key = op.key_of(tuple(worksheet.cell(row=row, column=columns[a]).value for a in op.key_attrs))
+        if any(key):
+            rows.setdefault(key, []).append(row)
     targets = []
-    for key, attr, value in op.cells:
-        found = rows.get(str(key).strip(), [])
+    for key_value, attr, value in op.cells:
+        found = rows.get(op.key_of(key_value), [])
         if len(found) != 1:
-            label = sheet.column(op.key).header
-            raise WorkbookNotWritable(
-                f"Im Blatt „{sheet.name}“ steht {label} „{key}“ nicht in genau einer Zeile; es wird "
-                "nichts hineingeschrieben.")
+            raise WorkbookNotWritable(patch._not_one_row(sheet, op, key_value, found))
         targets.append((found[0], attr, value))
     for row, attr, value in targets:
         _write_value(worksheet.cell(row=row, column=columns[attr]), value, sheet.column(attr).kind)

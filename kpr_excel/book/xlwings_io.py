@@ -267,20 +267,21 @@ class _Sheet:
         self._grow_table(head, last)
 
     def set_cells(self, op: SetCells) -> None:
-        """Set cells of the rows whose key column holds the given keys (never a remembered row)."""
+        """Set cells of the rows whose key columns hold the given keys (never a remembered row)."""
         head, columns = self.header()
-        self._require(columns, [op.key, *(attr for _, attr, _ in op.cells)])
-        rows: dict[str, list[int]] = {}
+        self._require(columns, [*op.key_attrs, *(attr for _, attr, _ in op.cells)])
+        rows: dict[tuple[str, ...], list[int]] = {}
         for number in sorted(n for n in self.values if n > head):
-            key = self._value(number, columns[op.key])
-            if key not in (None, ""):
-                rows.setdefault(str(key).strip(), []).append(number)
+            key = op.key_of(tuple(self._value(number, columns[a]) for a in op.key_attrs))
+            if any(key):
+                rows.setdefault(key, []).append(number)
         cells: Cells = {}
-        for key, attr, value in op.cells:
-            found = rows.get(str(key).strip(), [])
+        for key_value, attr, value in op.cells:
+            found = rows.get(op.key_of(key_value), [])
             if len(found) != 1:
-                raise KprError(f"Im Blatt „{self.schema.name}“ steht {self.schema.column(op.key).header} "
-                               f"„{key}“ nicht in genau einer Zeile; es wird nichts hineingeschrieben.")
+                shown = " / ".join(op.key_of(key_value))
+                raise KprError(f"Im Blatt „{self.schema.name}“ steht „{shown}“ nicht in genau einer "
+                               "Zeile; es wird nichts hineingeschrieben.")
             cells[(found[0], columns[attr])] = value
         self._write(cells)
 

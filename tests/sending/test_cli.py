@@ -31,8 +31,8 @@ def exchange_book(book, ews_server, test_ca, monkeypatch):
     return book
 
 
-def set_cell(path, sheet: str, by: tuple[str, str], key: str, value) -> None:
-    """Set one cell of the row whose column `by[0]` holds `by[1]`."""
+def set_cell(path, sheet: str, by: tuple, key: str, value) -> None:
+    """Set one cell of the row whose key column(s) `by[0]` hold `by[1]`."""
     write_edits(path, Edits((SetCells(sheet, by[0], ((by[1], key, value),)),)))
 
 
@@ -44,7 +44,7 @@ def member_without_email(path) -> str:
 
 def guest_on_confidential_item(path) -> str:
     item = next(i for i in model_of(path).agenda_of(SESSION) if i.confidential)
-    set_cell(path, schema.TAGESORDNUNG.name, ("title", item.title), "guests", "P32")
+    set_cell(path, schema.TAGESORDNUNG.name, (("session", "number"), (item.session, item.number)), "guests", "P32")
     return model_of(path).person("P32").name
 
 
