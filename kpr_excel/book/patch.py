@@ -196,8 +196,12 @@ class Package:
         self.touch("[Content_Types].xml")
 
     def free_name(self, pattern: str) -> str:
+        """A part name no member uses, nor the relationships of such a member (a leftover)."""
+        def used(name: str) -> bool:
+            return any(n in self.members or n in self.trees for n in (name, self.rels_part(name)))
+
         number = 1
-        while pattern.format(number) in self.members or pattern.format(number) in self.trees:
+        while used(pattern.format(number)):
             number += 1
         return pattern.format(number)
 

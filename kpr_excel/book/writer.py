@@ -57,7 +57,8 @@ def check_writable(path: Path) -> None:
             "Schaltflächen im Menüband KPR verwenden.",
             fallback_allowed=True,
         )
-    if not os.access(path, os.W_OK):
+    # The mode too: root may write any file, but a file without write bits is meant read-only.
+    if not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222:
         raise WorkbookNotWritable(
             f"Die Mappe {path.name} ist schreibgeschützt und wird deshalb nicht verändert. Bitte den "
             "Schreibschutz in den Eigenschaften der Datei aufheben.",
