@@ -1,21 +1,26 @@
 """Writing changes back into the office's .xlsx file safely (the office must never lose a row).
 
-- refuse while Excel has the file open (its lock file `~$NAME.xlsx` lies beside it);
-- refuse when the file holds parts openpyxl would silently drop (charts, images, pivot
-  tables, macros); the caller then writes the results to a separate file;
-- copy the current file into a backup folder beside it, keep the newest few;
+- refuse while Excel (`~$NAME.xlsx`) or LibreOffice (`.~lock.NAME.xlsx#`) has the file open,
+  and where the file is read-only; the caller then writes the results to a separate file;
+- patch only the parts the edits change (`book.patch`), so that everything else Excel wrote
+  (extension blocks, threaded comments, cached values) keeps its bytes; a package the
+  patcher cannot handle is refused the same way, never rewritten through openpyxl;
+- copy the current file into a backup folder beside it (`book.files`);
 - write to a temporary file in the same folder, then replace atomically.
+
+openpyxl only builds the side file where the workbook itself cannot be patched.
 """
 
 
 from __future__ import annotations
 
-import zipfile
+import os
 from datetime import date, datetime, time
 from pathlib import Path
 
+from kpr_excel.book import patch
 from kpr_excel.book.edits import Edits, ReplaceSheet, SetCells, UpsertRows
-from kpr_excel.book.files import save_atomically
+from kpr_excel.book.files import save_atomically, write_bytes_atomically
 from kpr_excel.book.generate import add_sheet
 from kpr_excel.book.layout import (
     DATE_FORMAT,
@@ -28,37 +33,38 @@ from kpr_excel.book.reader import check_readable, load_workbook
 from kpr_excel.domain import schema
 from kpr_excel.domain.errors import WorkbookNotWritable
 
-# Zip members openpyxl does not carry over when it rewrites a workbook.
-_DROPPED_PARTS = (
-    ("xl/charts/", "Diagramme"),
-    ("xl/media/", "Bilder"),
-    ("xl/pivotTables/", "Pivot-Tabellen"),
-    ("xl/pivotCache/", "Pivot-Tabellen"),
-    ("xl/vbaProject.bin", "Makros"),
-    ("xl/drawings/drawing", "Zeichnungen oder Formularsteuerelemente"),
-    ("xl/slicers/", "Datenschnitte"),
-)
 
+def lock_files(path: Path) -> tuple[Path, Path]:
+    """The lock files Excel and LibreOffice put beside a workbook they have open."""
+    return path.with_name("~$" + path.name), path.with_name(f".~lock.{path.name}#")
+
+
+def _open_elsewhere(path: Path) -> str | None:
+    excel, libreoffice = lock_files(path)
+    if excel.exists():
+        return "Excel"
+    if libreoffice.exists():
+        return "LibreOffice"
+    return None
 
 
 def check_writable(path: Path) -> None:
     """Raise WorkbookNotWritable where rewriting `path` could lose the office's work."""
-    lock = path.with_name("~$" + path.name)
-    if lock.exists():
+    program = _open_elsewhere(path)
+    if program is not None:
         raise WorkbookNotWritable(
-            f"Die Mappe {path.name} ist gerade in Excel geöffnet. Bitte dort schließen oder die "
+            f"Die Mappe {path.name} ist gerade in {program} geöffnet. Bitte dort schließen oder die "
             "Schaltflächen im Menüband KPR verwenden.",
             fallback_allowed=True,
         )
-    with zipfile.ZipFile(path) as archive:
-        names = archive.namelist()
-    dropped = sorted({label for prefix, label in _DROPPED_PARTS for n in names if n.startswith(prefix)})
-    if dropped:
+    # The mode too: root may write any file, but a file without write bits is meant read-only.
+    if not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222:
         raise WorkbookNotWritable(
-            f"Die Mappe {path.name} enthält {', '.join(dropped)}, die beim Speichern verloren gingen. "
-            "Sie wird deshalb nicht verändert.",
+            f"Die Mappe {path.name} ist schreibgeschützt und wird deshalb nicht verändert. Bitte den "
+            "Schreibschutz in den Eigenschaften der Datei aufheben.",
             fallback_allowed=True,
         )
+    patch.check(path.read_bytes(), name=path.name)
 
 
 def side_file(path: Path) -> Path:
@@ -73,21 +79,31 @@ def write_edits(path: Path, edits: Edits, *, side_file_allowed: bool = True) -> 
     go to a copy next to it (`NAME_Ergebnis.xlsx`) and that path is returned.
     """
     check_readable(path)
-    target = path
     try:
         check_writable(path)
+        data = patch.apply(path.read_bytes(), edits, name=path.name)
     except WorkbookNotWritable as exc:
         if not (exc.fallback_allowed and side_file_allowed):
             raise
-        # The side file is rebuilt from the workbook each time, so its links match its rows.
-        target = side_file(path)
-        if target.with_name("~$" + target.name).exists():
-            raise WorkbookNotWritable(
-                f"{exc} Auch {target.name} ist gerade in Excel geöffnet; bitte dort schließen."
-            ) from None
-    workbook = load_workbook(path)
-    apply_edits(workbook, edits)
-    save_atomically(workbook, target, backup=target == path)
+        return _write_side_file(path, edits, exc)
+    write_bytes_atomically(path, data)
+    return path
+
+
+def _write_side_file(path: Path, edits: Edits, reason: WorkbookNotWritable) -> Path:
+    # The side file is rebuilt from the workbook each time, so its links match its rows.
+    target = side_file(path)
+    program = _open_elsewhere(target)
+    if program is not None:
+        raise WorkbookNotWritable(
+            f"{reason} Auch {target.name} ist gerade in {program} geöffnet; bitte dort schließen."
+        ) from None
+    try:
+        write_bytes_atomically(target, patch.apply(path.read_bytes(), edits, name=path.name), backup=False)
+    except patch.Unsupported:
+        workbook = load_workbook(path)
+        apply_edits(workbook, edits)
+        save_atomically(workbook, target, backup=False)
     return target
 
 
@@ -139,6 +155,8 @@ def _write_value(cell, value, kind: schema.Kind | None = None) -> None:
     if kind is schema.Kind.BOOL and isinstance(value, bool):
         value = "ja" if value else "nein"  # as the generator writes it and the dropdown offers it
     cell.value = value
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"  # text the tool writes never becomes a formula
     if isinstance(value, datetime):
         cell.number_format = DATETIME_FORMAT
     elif isinstance(value, date):
@@ -195,9 +213,20 @@ def _upsert(workbook, op: UpsertRows) -> None:
 def _set_cells(workbook, op: SetCells) -> None:
     sheet = schema.SHEETS_BY_NAME[op.sheet]
     worksheet = _worksheet(workbook, op.sheet)
-    _, columns = header_row(worksheet, sheet, needed=[key for _, key, _ in op.cells])
-    for row, key, value in op.cells:
-        _write_value(worksheet.cell(row=row, column=columns[key]), value, sheet.column(key).kind)
+    head, columns = header_row(worksheet, sheet, needed=[*op.key_attrs, *(attr for _, attr, _ in op.cells)])
+    rows: dict[tuple[str, ...], list[int]] = {}
+    for row in range(head + 1, worksheet.max_row + 1):
+        key = op.key_of(tuple(worksheet.cell(row=row, column=columns[a]).value for a in op.key_attrs))
+        if any(key):
+            rows.setdefault(key, []).append(row)
+    targets = []
+    for key_value, attr, value in op.cells:
+        found = rows.get(op.key_of(key_value), [])
+        if len(found) != 1:
+            raise WorkbookNotWritable(patch._not_one_row(sheet, op, key_value, found))
+        targets.append((found[0], attr, value))
+    for row, attr, value in targets:
+        _write_value(worksheet.cell(row=row, column=columns[attr]), value, sheet.column(attr).kind)
 
 
 def _grow_table(worksheet, last_row: int) -> None:

@@ -267,9 +267,23 @@ class _Sheet:
         self._grow_table(head, last)
 
     def set_cells(self, op: SetCells) -> None:
-        _, columns = self.header()
-        self._require(columns, [key for _, key, _ in op.cells])
-        self._write({(row, columns[key]): value for row, key, value in op.cells})
+        """Set cells of the rows whose key columns hold the given keys (never a remembered row)."""
+        head, columns = self.header()
+        self._require(columns, [*op.key_attrs, *(attr for _, attr, _ in op.cells)])
+        rows: dict[tuple[str, ...], list[int]] = {}
+        for number in sorted(n for n in self.values if n > head):
+            key = op.key_of(tuple(self._value(number, columns[a]) for a in op.key_attrs))
+            if any(key):
+                rows.setdefault(key, []).append(number)
+        cells: Cells = {}
+        for key_value, attr, value in op.cells:
+            found = rows.get(op.key_of(key_value), [])
+            if len(found) != 1:
+                shown = " / ".join(op.key_of(key_value))
+                raise KprError(f"Im Blatt „{self.schema.name}“ steht „{shown}“ nicht in genau einer "
+                               "Zeile; es wird nichts hineingeschrieben.")
+            cells[(found[0], columns[attr])] = value
+        self._write(cells)
 
     def _require(self, columns: dict[str, int], keys) -> None:
         missing = [k for k in dict.fromkeys(keys) if k not in columns]

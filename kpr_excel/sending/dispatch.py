@@ -440,11 +440,12 @@ def _session_done(plan: Plan, today: date, draft: bool) -> Edits:
     if plan.document == INVITATION:
         if session.invitation_sent:
             return Edits()
-        cells: list[tuple[int, str, object]] = [(session.src.row, "invitation_sent", today)]
+        cells: list[tuple[str, str, object]] = [(session.id, "invitation_sent", today)]
         if session.status == schema.STATUS_GEPLANT:
-            cells.append((session.src.row, "status", schema.STATUS_EINGELADEN))
+            cells.append((session.id, "status", schema.STATUS_EINGELADEN))
     else:
         if session.minutes_sent:
             return Edits()
-        cells = [(session.src.row, "minutes_sent", today)]
-    return Edits((SetCells(schema.SITZUNGEN.name, tuple(cells)),))
+        cells = [(session.id, "minutes_sent", today)]
+    # By the session's id: a row the office inserted since the load must not get this status.
+    return Edits((SetCells(schema.SITZUNGEN.name, "id", tuple(cells)),))

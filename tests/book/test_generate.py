@@ -217,7 +217,7 @@ def test_a_new_workbook_has_the_required_composition_and_the_default_settings(tm
 def _changed_settings(path):
     """Change the three deadlines in Einstellungen through the writer, and move their rows."""
     labels = {s.key: s.label for s in schema.SETTINGS}
-    rows = {s.key: n for n, s in enumerate(schema.SETTINGS, start=2)}
+    rows = labels  # rows are found by their label, looked up before any cell of the edit is written
     moved = {"agenda_days": "city", "invitation_days": "council"}  # swap with these rows
     cells = []
     for key, value in CHANGED.items():
@@ -228,7 +228,7 @@ def _changed_settings(path):
                       (rows[other], "key", labels[key]), (rows[other], "value", value)]
         else:
             cells.append((rows[key], "value", value))
-    write_edits(path, Edits((SetCells("Einstellungen", tuple(cells)),)))
+    write_edits(path, Edits((SetCells("Einstellungen", "key", tuple(cells)),)))
 
 
 @pytest.fixture(scope="module")

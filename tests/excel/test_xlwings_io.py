@@ -176,9 +176,9 @@ def test_status_cells_are_written_without_touching_the_formulas_between(workbook
     sessions = loader.load_book(xlwings_io.read_book(xlbook)).model.sessions
     first, second = sessions[-2], sessions[-1]
     assert second.src.row == first.src.row + 1
-    edits = Edits((SetCells("Sitzungen", (
-        (first.src.row, "status", "eingeladen"), (first.src.row, "invitation_sent", date(2026, 11, 27)),
-        (second.src.row, "status", "eingeladen"), (second.src.row, "invitation_sent", date(2026, 11, 28)),
+    edits = Edits((SetCells("Sitzungen", "id", (
+        (first.id, "status", "eingeladen"), (first.id, "invitation_sent", date(2026, 11, 27)),
+        (second.id, "status", "eingeladen"), (second.id, "invitation_sent", date(2026, 11, 28)),
     )),))
 
     xlwings_io.write_edits(xlbook, edits)

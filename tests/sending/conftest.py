@@ -106,9 +106,9 @@ def no_password_in_environment(monkeypatch):
 
 def set_settings(path: Path, **values) -> None:
     """Change rows of the Einstellungen sheet as the office would (by setting key)."""
-    rows = {s.key: row for row, s in enumerate(schema.SETTINGS, start=2)}
-    write_edits(path, Edits((SetCells(schema.EINSTELLUNGEN.name,
-                                      tuple((rows[key], "value", value) for key, value in values.items())),)))
+    labels = {s.key: s.label for s in schema.SETTINGS}
+    write_edits(path, Edits((SetCells(schema.EINSTELLUNGEN.name, "key",
+                                      tuple((labels[key], "value", value) for key, value in values.items())),)))
 
 
 def exchange_settings(path: Path, server: EwsServer, ca_file: Path, **more) -> None:

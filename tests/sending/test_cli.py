@@ -31,19 +31,20 @@ def exchange_book(book, ews_server, test_ca, monkeypatch):
     return book
 
 
-def set_cell(path, sheet: str, row: int, key: str, value) -> None:
-    write_edits(path, Edits((SetCells(sheet, ((row, key, value),)),)))
+def set_cell(path, sheet: str, by: tuple, key: str, value) -> None:
+    """Set one cell of the row whose key column(s) `by[0]` hold `by[1]`."""
+    write_edits(path, Edits((SetCells(sheet, by[0], ((by[1], key, value),)),)))
 
 
 def member_without_email(path) -> str:
     person = model_of(path).person("P05")
-    set_cell(path, schema.MITGLIEDER.name, person.src.row, "email", None)
+    set_cell(path, schema.MITGLIEDER.name, ("id", person.id), "email", None)
     return person.name
 
 
 def guest_on_confidential_item(path) -> str:
     item = next(i for i in model_of(path).agenda_of(SESSION) if i.confidential)
-    set_cell(path, schema.TAGESORDNUNG.name, item.src.row, "guests", "P32")
+    set_cell(path, schema.TAGESORDNUNG.name, (("session", "number"), (item.session, item.number)), "guests", "P32")
     return model_of(path).person("P32").name
 
 
@@ -85,7 +86,7 @@ def test_workbook_open_in_excel_is_refused_before_anything_is_sent(exchange_book
 
 def test_a_cancelled_session_is_not_sent(book):
     session = model_of(book).session(SESSION)
-    set_cell(book, schema.SITZUNGEN.name, session.src.row, "status", schema.STATUS_ABGESAGT)
+    set_cell(book, schema.SITZUNGEN.name, ("id", session.id), "status", schema.STATUS_ABGESAGT)
     before = book.read_bytes()
     result = send(book)
     assert_clean_exit(result, 1)
