@@ -21,8 +21,7 @@ import openpyxl
 import pytest
 
 from kpr_excel.app import preflight
-from kpr_excel.book.edits import Edits, SetCells
-from kpr_excel.book.writer import write_edits
+from kpr_excel.book.writer import header_row
 from kpr_excel.domain import errors, schema
 from kpr_excel.domain.errors import environment_error
 from tests.mail.conftest import SMTP_PASSWORD, SMTP_USER
@@ -54,7 +53,12 @@ def smtp_book(book, smtp_server, test_ca, monkeypatch):
 
 
 def set_cell(path: Path, sheet: str, row: int, key: str, value) -> None:
-    write_edits(path, Edits((SetCells(sheet, ((row, key, value),)),)))
+    """Damage one cell of the test workbook by its row number, as the office would by hand."""
+    workbook = openpyxl.load_workbook(path)
+    worksheet = workbook[sheet]
+    _, columns = header_row(worksheet, schema.SHEETS_BY_NAME[sheet], (key,))
+    worksheet.cell(row=row, column=columns[key], value=value)
+    workbook.save(path)
 
 
 def assert_blocked(result, path: Path, before: bytes, server, *, code: int, says: list[str],

@@ -340,10 +340,15 @@ def test_pruefen_in_mappe_changes_only_the_pruefung_sheet(book):
     assert [c.value for c in sheet[2]][:2] == ["Schweregrad", "Code"]
 
 
-def test_a_send_to_the_outbox_changes_only_versand_and_the_session_status(book):
+def test_a_send_to_the_outbox_and_its_confirmation_change_only_versand_and_the_session_status(book):
     before = _members(book)
     parts = _parts(book)
     result = send(book)
+    assert result.exit_code == 0, result.output
+    # The outbox only prepares: the send log changes, the session is not yet "eingeladen".
+    prepared = assert_only_owned_parts_changed(before, book)
+    assert parts["Versand"] in prepared and parts["Sitzungen"] not in prepared
+    result = kpr("versand", "bestaetigen", book, SESSION, "--stichtag", DAY)
     assert result.exit_code == 0, result.output
     changed = assert_only_owned_parts_changed(before, book)
     assert {parts["Versand"], parts["Sitzungen"]} <= changed

@@ -32,8 +32,8 @@ def test_a_send_reads_the_workbook_once_and_writes_it_once(book, monkeypatch):
     monkeypatch.setattr(writer, "write_edits", lambda path, edits, **kw: writes.append(edits) or real_write(
         path, edits, **kw))
     saves = []
-    real_save = writer.save_atomically
-    monkeypatch.setattr(writer, "save_atomically", lambda *a, **kw: saves.append(a) or real_save(*a, **kw))
+    real_save = writer.write_bytes_atomically
+    monkeypatch.setattr(writer, "write_bytes_atomically", lambda *a, **kw: saves.append(a) or real_save(*a, **kw))
     assert_clean_exit(send(book), 0)
     assert len(reads) == 1
     assert len(writes) == len(saves) == 1  # the Versand sheet from the journal, at the end
