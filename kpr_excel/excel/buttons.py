@@ -42,6 +42,7 @@ __all__ = (
     "niederschrift_erstellen",
     "niederschrift_senden",
     "regeln_pruefen",
+    "versand_bestaetigen",
 )
 
 #: Imported by name when a button runs, so that a click loads only what its action needs.
@@ -86,6 +87,11 @@ def niederschrift_erstellen() -> None:
 def niederschrift_senden() -> None:
     """Niederschrift senden: send the minutes to the members and log every message."""
     _run("Niederschrift senden", _action("niederschrift_senden"))
+
+
+def versand_bestaetigen() -> None:
+    """Versand bestätigen: the office confirms that the outbox's prepared messages went out."""
+    _run("Versand bestätigen", _action("versand_bestaetigen"))
 
 
 def jahresbericht_erstellen() -> None:
@@ -164,6 +170,13 @@ def describe_error(label: str, exc: BaseException) -> str:
             "installieren (Anleitung: docs/windows.md).\n\n"
             f"{_log_hint()}"
         )
+    if isinstance(exc, OSError) and not isinstance(exc, (PermissionError, FileNotFoundError)):
+        # Disk full, read-only share, a file where a folder belongs: the command line's German sentence.
+        from kpr_excel.domain.errors import environment_error
+
+        fault = environment_error(exc)
+        if fault is not None:
+            return f"»{label}«: {fault}\n\n{_log_hint()}"
     if isinstance(exc, OSError) and exc.filename:
         # A file or folder that cannot be used (network drive, rights, open elsewhere) is no
         # bug, and Python's own text for it is English.
@@ -230,6 +243,7 @@ Prüfen
 Sitzung (die in „Sitzungen“ oder „Tagesordnung“ markierte Zeile, sonst die nächste Sitzung)
 • Einladung erstellen / Niederschrift erstellen: Word-Dokumente erstellen.
 • Einladung senden / Niederschrift senden: an alle Mitglieder senden; ein zweiter Klick sendet nur, was fehlt.
+• Versand bestätigen: bestätigen, dass die im Postausgang bereitgestellten Nachrichten aus Outlook versandt wurden.
 
 Berichte
 • Jahresbericht: Präventions- oder Tätigkeitsbericht erstellen.

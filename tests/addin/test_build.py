@@ -50,7 +50,7 @@ def test_vba_read_back_has_our_module_and_project_name(tmp_path):
     assert ours.procedural and ours.text_offset == 0
     assert [sub.name for sub in addin_check._subs(ours.code)] == [
         "KPR_RegelnPruefen", "KPR_Fristen", "KPR_EinladungErstellen", "KPR_EinladungSenden",
-        "KPR_NiederschriftErstellen", "KPR_NiederschriftSenden", "KPR_Jahresbericht",
+        "KPR_NiederschriftErstellen", "KPR_NiederschriftSenden", "KPR_VersandBestaetigen", "KPR_Jahresbericht",
         "KPR_Anmelden", "KPR_Hilfe",
     ]
     assert 'PROJECT_NAME As String = "kpr"' in modules["xlwings"].code

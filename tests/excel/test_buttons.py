@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import inspect
 import json
 import subprocess
@@ -141,6 +142,18 @@ def test_a_file_that_cannot_be_used_is_named_in_german(book, actions):
         "keine Berechtigung, oder die Datei ist in einem anderen Programm geöffnet.")
     assert "Permission denied" not in alert["prompt"]
     assert "PermissionError" in Path(buttons.ERROR_LOG).read_text(encoding="utf-8")
+
+
+def test_a_full_disk_is_named_in_german(book, actions):
+    def full(book):
+        raise OSError(errno.ENOSPC, "No space left on device", r"X:\KPR\Ausgabe\Postausgang")
+
+    actions.einladung_senden = full
+    buttons.einladung_senden()
+    (alert,) = book.app.alerts
+    assert alert["mode"] == "critical"
+    assert alert["prompt"].startswith("»Einladung senden«: Der Speicherplatz ist voll (X:\\KPR\\Ausgabe\\Postausgang).")
+    assert "No space left" not in alert["prompt"] and "unerwarteten Fehler" not in alert["prompt"]
 
 
 def test_a_missing_program_part_is_named(book, monkeypatch):

@@ -42,6 +42,11 @@ Public Sub KPR_NiederschriftSenden(control As IRibbonControl)
     RunPython "import kpr_excel.excel.buttons as b; b.niederschrift_senden()"
 End Sub
 
+Public Sub KPR_VersandBestaetigen(control As IRibbonControl)
+    If NoWorkbookOpen() Then Exit Sub
+    RunPython "import kpr_excel.excel.buttons as b; b.versand_bestaetigen()"
+End Sub
+
 Public Sub KPR_Jahresbericht(control As IRibbonControl)
     If NoWorkbookOpen() Then Exit Sub
     RunPython "import kpr_excel.excel.buttons as b; b.jahresbericht_erstellen()"
