@@ -25,6 +25,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,8 +107,14 @@ def record(folder: Path, name: str, stamp: Stamp, write) -> None:
     write(folder / SIDECAR, json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8"))
 
 
+_COPY = re.compile(r"_v\d+(?=\.[^.]+$)")
+
+
 def recorded(folder: Path, name: str) -> Stamp | None:
-    entry = read_sidecar(folder).get(name)
+    """What `folder/name` was made from. A `_v2`, `_v3` ... the office saved from a document of
+    the tool (its convention for a new version) was made from what that document was made from."""
+    sidecar = read_sidecar(folder)
+    entry = sidecar.get(name) or sidecar.get(_COPY.sub("", name))
     if not isinstance(entry, dict) or not isinstance(entry.get("fingerabdruck"), str):
         return None
     summary = entry.get("grundlage")
