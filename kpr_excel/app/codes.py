@@ -11,6 +11,7 @@ from __future__ import annotations
 from kpr_excel.addin.sources import CHECKS as ADDIN_CODES
 from kpr_excel.book.loader import DATA_CODES
 from kpr_excel.documents.checks import CODES as TEMPLATE_CODES
+from kpr_excel.documents.fingerprint import CODES as DOCUMENT_CODES
 from kpr_excel.domain.findings import Code
 from kpr_excel.rules import RULES
 
@@ -27,5 +28,6 @@ def _registry(*families: tuple[Code, ...]) -> tuple[Code, ...]:
     return codes
 
 
-CODES: tuple[Code, ...] = _registry(tuple(r.info for r in RULES), DATA_CODES, TEMPLATE_CODES, ADDIN_CODES)
+CODES: tuple[Code, ...] = _registry(tuple(r.info for r in RULES), DATA_CODES, TEMPLATE_CODES, DOCUMENT_CODES,
+                                    ADDIN_CODES)
 CODES_BY_NAME = {c.code: c for c in CODES}

@@ -188,3 +188,108 @@ def test_the_demo_meeting_times_are_what_the_tests_assume():
     ag = next(r for r in data["Sitzungen"] if r["id"] == AG_HELD)
     assert ag["date"] < STICHTAG and ag["start"] == time(10, 0)
     assert date(2026, 12, 15) - STICHTAG > timedelta(days=14)
+
+
+# -- the property: generated workbooks, outsiders in every role ------------------------------------
+
+from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+GEN_SESSIONS = (("GEN-KPR", schema.GREMIUM_KPR, None), ("GEN-JF", schema.GREMIUM_JF, None),
+                ("GEN-AG", schema.GREMIUM_AG, AG))
+OUTSIDER_KINDS = ("gast", "ehemalig")  # a guest, a former member (inactive on the session day)
+
+
+@st.composite
+def workbooks(draw):
+    """The demo plus outsiders as guests and AG participants, and sessions with confidential items."""
+    outsiders = draw(st.lists(st.sampled_from(OUTSIDER_KINDS), min_size=1, max_size=3))
+    agendas = {sid: draw(st.lists(st.tuples(st.booleans(), st.sets(st.integers(0, len(outsiders) + 1))),
+                                  min_size=1, max_size=3)) for sid, _, _ in GEN_SESSIONS}
+    in_group = draw(st.sets(st.integers(0, len(outsiders) - 1)))
+    flip = draw(st.sampled_from([sid for sid, _, _ in GEN_SESSIONS]))
+    return outsiders, agendas, in_group, flip
+
+
+def generated_data(outsiders, agendas, in_group) -> dict:
+    data = demo_data(STICHTAG)
+    template = next(p for p in data["Mitglieder"] if p["id"] == "P31")
+    ids = []
+    for number, kind in enumerate(outsiders):
+        pid = f"P{80 + number}"
+        ids.append(pid)
+        row = {**template, "id": pid, "first_name": "Extern", "last_name": f"Person{number}",
+               "email": f"extern{number}@aussen.example"}
+        if kind == "ehemalig":
+            row.update(category=schema.KATEGORIE_MITGLIED, active_until=date(2026, 1, 31))
+        data["Mitglieder"].append(row)
+    group = next(g for g in data["Arbeitsgruppen"] if g["id"] == AG)
+    group["members"] = ", ".join([group["members"], *(ids[i] for i in sorted(in_group))])
+    base = next(r for r in data["Sitzungen"] if r["id"] == SESSION)
+    guests_pool = [*ids, "P05", "P31"]  # outsiders, a member, the demo's guest
+    for index, (sid, gremium, group_id) in enumerate(GEN_SESSIONS):
+        data["Sitzungen"].append({**base, "id": sid, "gremium": gremium, "working_group": group_id,
+                                  "number": None, "date": date(2027, 1, 12 + index), "status": schema.STATUS_GEPLANT,
+                                  "invitation_sent": None, "minutes_sent": None, "reply_by": None})
+        for number, (secret, guests) in enumerate(agendas[sid], start=3):
+            title = f"Geheimsache {sid}-{number}" if secret else f"Offene Sache {sid}-{number}"
+            data["Tagesordnung"].append(dict(
+                session=sid, number=str(number), title=title, confidential=secret, submitter="P20",
+                submitted_on=date(2026, 11, 1), admitted=True,
+                guests=", ".join(guests_pool[g] for g in sorted(guests) if g < len(guests_pool))))
+    return data
+
+
+def outsider_address(model, address: str, day: date) -> bool:
+    """Told apart here on its own, not by asking the code under test."""
+    people = [p for p in model.persons if (p.email or "").casefold() == address.casefold()]
+
+    def inside(p) -> bool:
+        if not p.active_on(day):
+            return False
+        if p.category == schema.KATEGORIE_MITGLIED:
+            return True
+        member = model.person(p.deputy_of) if p.category == schema.KATEGORIE_VERTRETUNG else None
+        return member is not None and member.category == schema.KATEGORIE_MITGLIED and member.active_on(day)
+
+    return not people or not all(inside(p) for p in people)
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+          phases=[Phase.explicit, Phase.reuse, Phase.generate])  # no shrinking: each example sends three times
+@given(workbooks())
+def test_no_outsider_ever_receives_a_confidential_title(case):
+    import tempfile
+    from pathlib import Path
+
+    outsiders, agendas, in_group, flip = case
+    with tempfile.TemporaryDirectory() as folder:
+        book = new_workbook(Path(folder) / BOOK, data=generated_data(outsiders, agendas, in_group))
+        model = model_of(book)
+        for sid, _, _ in GEN_SESSIONS:  # documents made first, as the office does
+            write_invitation(book, model, sid, today=STICHTAG)
+        # then an item changes its confidentiality: the documents made are stale now
+        first = model.agenda_of(flip)[0]
+        flipped = "nein" if first.confidential else "ja"
+        write_edits(book, Edits((SetCells(schema.TAGESORDNUNG.name, ((first.src.row, "confidential", flipped),)),)))
+        for sid, _, _ in GEN_SESSIONS:
+            result = send(book, session=sid)
+            assert result.exit_code in (0, 1), result.output
+            assert "Traceback" not in result.output and "Interner Fehler" not in result.output
+        model = model_of(book)
+        received = outbox_received(book)
+        for got in received:
+            sid = next(s for s, _, _ in GEN_SESSIONS if f"<{s.lower()}." in got.message_id) \
+                if got.message_id.startswith("<gen-") else None
+            if sid is None:
+                continue
+            session = model.session(sid)
+            secrets = [i.title for i in model.agenda_of(sid) if i.confidential]
+            if any(outsider_address(model, a, session.date) for a in (*got.to, *got.cc)):
+                text = everything(got)
+                assert not [t for t in secrets if t in text], (got.to, got.subject)
+        # every outsider a sent invitation was meant for did get one (the property is not vacuous)
+        sent = {s for s, _, _ in GEN_SESSIONS if any(g.message_id.startswith(f"<{s.lower()}.") for g in received)}
+        if "GEN-AG" in sent:
+            for index in (i for i in in_group if outsiders[i] == "gast"):  # a former member is not invited
+                assert mails_to(book, f"extern{index}@aussen.example")
