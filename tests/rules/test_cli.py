@@ -75,7 +75,8 @@ def test_regeln_json_has_every_rule():
     assert result.exit_code == 0
     rows = json.loads(result.stdout)
     assert [r["code"] for r in rows] == ([r.code for r in RULES] + [f"DATA-{n}" for n in range(1, 6)]
-                                         + [f"VORLAGE-{n}" for n in range(1, 5)] + [f"AI{n:02}" for n in range(1, 15)])
+                                         + [f"VORLAGE-{n}" for n in range(1, 5)] + ["DOK-1", "DOK-2"]
+                                         + [f"AI{n:02}" for n in range(1, 15)])
     assert all({"code", "symbol", "severity", "paragraph", "description"} <= set(r) for r in rows)
     assert {r["code"]: r["severities"] for r in rows}["GO-7.4"] == ["Fehler", "Warnung"]
 
