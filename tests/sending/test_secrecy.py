@@ -127,6 +127,21 @@ def test_the_dry_run_shows_each_recipients_version(ag_book):
     assert not outbox_received(ag_book)
 
 
+def test_the_last_line_holds_back_an_outsiders_message_that_names_a_confidential_title(tmp_path):
+    """The office wrote the confidential title into the session's place too: every version shows it
+    (letter, mail, .ics), so the leak check stops P31's message; the members' messages go out."""
+    data = with_working_group_items(demo_data(STICHTAG))
+    next(r for r in data["Sitzungen"] if r["id"] == AG_NEXT)["place"] = f"Polizeirevier, Raum {SECRET}"
+    book = new_workbook(tmp_path / "Ablage" / BOOK, data=data)
+    result = send(book, session=AG_NEXT)
+    assert_clean_exit(result, 1)
+    said = squeeze(result.output)
+    assert squeeze("Gesperrt (§ 8)") in said and squeeze(f"„{SECRET}“") in said
+    assert mails_to(book, p31_address(book)) == []
+    members = outbox_received(book)
+    assert members and all(SECRET in everything(g) for g in members)
+
+
 def agenda_rows(book, session: str = SESSION) -> dict[str, int]:
     return {item.number: item.src.row for item in model_of(book).agenda_of(session)}
 
