@@ -12,6 +12,7 @@ from kpr_excel.addin.sources import CHECKS as ADDIN_CODES
 from kpr_excel.app.preflight import CODES as PREFLIGHT_CODES
 from kpr_excel.book.loader import DATA_CODES
 from kpr_excel.documents.checks import CODES as TEMPLATE_CODES
+from kpr_excel.documents.fingerprint import CODES as DOCUMENT_CODES
 from kpr_excel.domain.findings import Code
 from kpr_excel.rules import RULES
 
@@ -28,6 +29,6 @@ def _registry(*families: tuple[Code, ...]) -> tuple[Code, ...]:
     return codes
 
 
-CODES: tuple[Code, ...] = _registry(tuple(r.info for r in RULES), DATA_CODES, TEMPLATE_CODES, ADDIN_CODES,
-                                    PREFLIGHT_CODES)
+CODES: tuple[Code, ...] = _registry(tuple(r.info for r in RULES), DATA_CODES, TEMPLATE_CODES, DOCUMENT_CODES,
+                                    ADDIN_CODES, PREFLIGHT_CODES)
 CODES_BY_NAME = {c.code: c for c in CODES}

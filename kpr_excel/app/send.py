@@ -22,6 +22,7 @@ from kpr_excel.domain.model import Model, Session, Settings
 from kpr_excel.domain.values import german_date_long
 from kpr_excel.mail.transports import TransportSettings, kind_of, make_transport
 from kpr_excel.sending import journal as journals
+from kpr_excel.sending import leakcheck
 from kpr_excel.sending import plan as planning
 from kpr_excel.sending.dispatch import (
     STATE_IN_FLIGHT,
@@ -33,7 +34,7 @@ from kpr_excel.sending.dispatch import (
     confirm_prepared,
     send_plan,
 )
-from kpr_excel.sending.plan import INVITATION, MINUTES, Delivery, Plan
+from kpr_excel.sending.plan import MINUTES, Delivery, Plan
 
 OUTBOX_FOLDER = "Postausgang"
 
@@ -93,33 +94,13 @@ class SessionDocuments:
         from kpr_excel.documents.output import output_dir
 
         self.folder = output_dir(self.workbook, self.model)
-        self._made = False
 
     def _name(self, delivery: Delivery | None) -> str:
-        from kpr_excel.documents.output import session_file
-        from kpr_excel.documents.produce import guest_file
+        from kpr_excel.documents.produce import document_file
 
-        if delivery is not None and delivery.role == planning.ROLE_GUEST:
-            return guest_file(self.session, delivery.recipient)
-        return session_file(self.session, self.document)
-
-    def _make(self) -> None:
-        """Make the documents that are missing, and only those.
-
-        Rewriting one that is there would put a fresh `_v2` beside a file the office edited,
-        which the next run would send as a new version.
-        """
-        from kpr_excel.documents.output import place
-        from kpr_excel.documents.produce import invitation_files, write_minutes
-
-        if self.document == INVITATION:
-            files, _ = invitation_files(self.model, self.session, today=self.today, workbook=self.workbook)
-            for _, name, data in files:
-                if newest_version(self.folder, name) is None:
-                    place(self.folder, name, data)
-        else:
-            write_minutes(self.workbook, self.model, self.session.id, today=self.today, draft=False)
-        self._made = True
+        if delivery is None:
+            return document_file(self.session, self.document)
+        return document_file(self.session, self.document, delivery.variant, delivery.recipient)
 
     def version(self) -> int:
         """The version of the members' document as it lies in the folder (1 where still missing)."""
@@ -127,14 +108,15 @@ class SessionDocuments:
         return found[1] if found else 1
 
     def resolve(self, delivery: Delivery | None = None) -> tuple[Path, int]:
+        """The file of `delivery`'s version, bound to the workbook (`documents.fingerprint`):
+        made anew where missing or stale and untouched; a stale file the office edited stops."""
+        from kpr_excel.documents.produce import bound_file
+
+        variant = delivery.variant if delivery is not None else planning.FULL
+        person = delivery.recipient if delivery is not None else None
+        path = bound_file(self.workbook, self.model, self.session, self.document, variant, person, today=self.today)
         found = newest_version(self.folder, self._name(delivery))
-        if found is None and not self._made:
-            self._make()
-            found = newest_version(self.folder, self._name(delivery))
-        if found is None:
-            raise KprError(f"Das Dokument {self._name(delivery)} fehlt im Ausgabeordner {self.folder} "
-                           "und konnte nicht erstellt werden.")
-        return found
+        return path, found[1] if found and found[0] == path else 1
 
     def __call__(self, delivery: Delivery) -> list[Path]:
         """The .docx as reviewed, and its PDF where one was made from it.
@@ -197,9 +179,14 @@ def prepare_send(
     provider = documents or SessionDocuments(Path(workbook), model, session, document, stichtag)
     version = provider.version() if isinstance(provider, SessionDocuments) else 1
     the_plan = planning.make_plan(model, session.id, document, result.findings, version=str(version))
-    the_plan = replace(the_plan, blocking=the_plan.blocking + preflight.check_send(
+    blocks = preflight.check_send(
         Path(workbook), loaded, result.findings, the_plan, stichtag=stichtag, past_session=past_session,
-        writes_file=writes_file, outbox_folder=OUTBOX_FOLDER))
+        writes_file=writes_file, outbox_folder=OUTBOX_FOLDER)
+    the_plan = replace(the_plan, blocking=the_plan.blocking + blocks)
+    # Documents bound to the workbook (§ 8, stale files); made anew only where the pre-flight found
+    # the output folder and the workbook usable.
+    if isinstance(provider, SessionDocuments) and not blocks:
+        the_plan = planning.bind_documents(the_plan, Path(workbook), model, today=stichtag)
     return Prepared(Path(workbook), model, the_plan, provider)
 
 
@@ -239,6 +226,7 @@ def send_prepared(
                        "„Absender (E-Mail)“); ohne ihn wird nichts versandt.")
     transport = make_transport(transport_settings(model.settings, workbook, channel=channel, draft=draft),
                                password)
+    transport = leakcheck.guard(transport, model, the_plan.session)  # § 8, the last line
     with send_lock(workbook, model), journals.Journal(journal_file(workbook, model)) as journal:
         return send_plan(the_plan, model, transport, prepared.documents, write_log, journal=journal,
                          workbook_dir=workbook.resolve().parent, today=stichtag, progress=progress,
@@ -338,6 +326,7 @@ def plan_lines(the_plan: Plan) -> list[str]:
             extra += f", in Vertretung von {delivery.on_behalf_of.name}"
         if delivery.role == planning.ROLE_GUEST:
             extra += f", nur TOP {', '.join(i.number for i in delivery.items)}"
+        extra += f", Fassung: {planning.version_text(delivery)}"
         lines.append(f"  {delivery.role}: {person.name} <{person.email or 'keine E-Mail-Adresse'}>{extra}")
     lines += list(the_plan.notes)
     if the_plan.blocked:

@@ -14,6 +14,7 @@ from pathlib import Path
 from kpr_excel.book.layout import Book, SheetRows, find_header, find_sheet, norm
 from kpr_excel.book.reader import read_book
 from kpr_excel.domain import model, schema, values
+from kpr_excel.domain.audience import UNCLEAR_FLAG_MEANS
 from kpr_excel.domain.findings import FAMILY_DATA, Code, Finding, Location, Severity
 from kpr_excel.domain.model import Source
 
@@ -173,8 +174,12 @@ def _load_sheet(rows: SheetRows, sheet: schema.Sheet, dropped: list | None = Non
             try:
                 parsed[column.key] = _convert(value, column)
             except ValueError as exc:
+                # § 8 fail closed: an unclear "Vertraulich" counts as confidential until fixed.
+                closed = UNCLEAR_FLAG_MEANS.get((sheet.name, column.key))
+                if closed is not None:
+                    parsed[column.key] = closed[0]
                 findings.append(data_finding(
-                    "DATA-2", f"„{column.header}“: {exc}.", where))
+                    "DATA-2", f"„{column.header}“: {exc}" + (f"; {closed[1]}." if closed else "."), where))
                 if column.required:
                     ok = False
         for column in unique:

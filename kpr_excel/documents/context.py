@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 from kpr_excel.domain import schema
-from kpr_excel.domain.audience import guest_items, invitees
+from kpr_excel.domain.audience import guest_items, invitees, is_insider
 from kpr_excel.domain.model import AgendaItem, Decision, Model, Person, Session
 from kpr_excel.domain.naming import session_title, time_span
 from kpr_excel.domain.values import german_date, german_date_long
@@ -120,7 +120,7 @@ def guests(model: Model, session: Session) -> tuple[Person, ...]:
     """
     ids = dict.fromkeys(g for item in model.agenda_of(session.id) for g in item.guests)
     found = (model.person(i) for i in ids)
-    return tuple(p for p in found if p is not None and not (p.is_member and p.active_on(session.date)))
+    return tuple(p for p in found if p is not None and not is_insider(model, p, session.date))
 
 
 def next_session(model: Model, today: date) -> Session | None:
@@ -160,6 +160,11 @@ def _numbered_items(model: Model, session: Session) -> list[tuple[str, AgendaIte
     return [(item.number, item) for item in items]
 
 
+def _on_secret_item(decision: Decision, numbered: list[tuple[str, AgendaItem]]) -> bool:
+    """Whether a decision belongs to a confidential item (by the workbook's or the shown number)."""
+    return any(item.confidential and decision.item in (number, item.number) for number, item in numbered)
+
+
 def _presenter(model: Model, item: AgendaItem) -> str:
     if item.presenter:
         return item.presenter
@@ -181,19 +186,25 @@ def _decision(decision: Decision, number: str) -> dict:
 
 
 def agenda(model: Model, session: Session, *, guest: Person | None = None,
-           with_results: bool = False) -> list[dict]:
+           with_results: bool = False, outsider: bool = False) -> list[dict]:
     """The agenda as shown: opening items, the workbook's items, Verschiedenes.
 
     For a guest only the items the guest is invited to, never a confidential one (§ 8).
+    For an outsider of the body (`outsider`) every item but the confidential ones, without
+    their documents, results and decisions (they do not move to Verschiedenes either).
     """
     numbered = _numbered_items(model, session)
+    decisions = model.decisions_of(session.id) if with_results else ()
+    if outsider:
+        decisions = tuple(d for d in decisions if not _on_secret_item(d, numbered))
+        numbered = [(number, item) for number, item in numbered if not item.confidential]
     chair = leader(model, session)
     lead = f"{short_name(chair)} (Sitzungsleitung)" if chair else "Sitzungsleitung"
     closing = str(max((_number_key(n)[0] for n, _ in numbered), default=2) + 1)
     shown = {item.number: number for number, item in numbered}
     # Each decision under the item it names; one naming no item shown goes to Verschiedenes.
     placed = [(shown.get(d.item) or (d.item if d.item in ("1", "2") else closing), d)
-              for d in (model.decisions_of(session.id) if with_results else ())]
+              for d in decisions]
 
     def entry(number, title, presenter, item: AgendaItem | None = None) -> dict:
         own = [d for at, d in placed if at == number]
@@ -250,10 +261,12 @@ def signatories(model: Model, session: Session) -> list[dict]:
 # --------------------------------------------------------------------------------------
 
 
-def invitation_context(model: Model, session: Session, *, today: date, guest: Person | None = None) -> dict:
-    """Einladung: the members' letter, or with `guest` the guest's version (own items only)."""
+def invitation_context(model: Model, session: Session, *, today: date, guest: Person | None = None,
+                       outsider: bool = False) -> dict:
+    """Einladung: the members' letter, with `guest` the guest's version (own items only), with
+    `outsider` the version for the body's participants who are not members (no confidential item)."""
     info = session_info(model, session)
-    items = agenda(model, session, guest=guest)
+    items = agenda(model, session, guest=guest, outsider=outsider)
     reply_by = session.reply_by or session.date - timedelta(days=model.settings.reply_days)
     if guest is None:
         addressed = "An die Teilnehmenden" if session.gremium == schema.GREMIUM_JF else "An die Mitglieder"
@@ -273,7 +286,7 @@ def invitation_context(model: Model, session: Session, *, today: date, guest: Pe
         "tagesordnung": items,
         "unterlagen": _documents(items),
         "rueckmeldung_bis": german_date_long(reply_by, weekday=False),
-        "vertraulichkeitsvermerk": confidentiality_notice(session, items, for_guest=guest is not None),
+        "vertraulichkeitsvermerk": confidentiality_notice(session, items, for_guest=guest is not None or outsider),
         "unterzeichnende": signatories(model, session),
     }
 
@@ -298,9 +311,13 @@ def _attendance_lists(model: Model, session: Session) -> dict[str, list[str]]:
     return lists
 
 
-def minutes_context(model: Model, session: Session, *, today: date, draft: bool) -> dict:
-    """Niederschrift: session data, attendance, per item results, decisions and action items."""
-    items = agenda(model, session, with_results=True)
+def minutes_context(model: Model, session: Session, *, today: date, draft: bool, outsider: bool = False) -> dict:
+    """Niederschrift: session data, attendance, per item results, decisions and action items.
+
+    `outsider`: the version for the body's participants who are not members (§ 8): without the
+    confidential items, their results and decisions.
+    """
+    items = agenda(model, session, with_results=True, outsider=outsider)
     attendance = _attendance_lists(model, session)
     expected = [with_institution(p) for p in invitees(model, session)]
     return {
@@ -313,7 +330,7 @@ def minutes_context(model: Model, session: Session, *, today: date, draft: bool)
         **attendance,
         "tagesordnung": items,
         "aufgaben": [task for item in items for task in item["aufgaben"]],
-        "vertraulichkeitsvermerk": confidentiality_notice(session, items, for_guest=False),
+        "vertraulichkeitsvermerk": confidentiality_notice(session, items, for_guest=outsider),
         "verteiler": expected,
     }
 

@@ -104,6 +104,30 @@ def _replaceable(path: Path, manifest: dict[str, str]) -> bool:
     return recorded is not None and recorded == checksum(path.read_bytes())
 
 
+def untouched(path: Path) -> bool:
+    """Whether `path` is as the tool wrote it (its checksum is the recorded one) and not open in Word."""
+    return path.exists() and _replaceable(path, _read_manifest(path.parent))
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write a file of the output folder whole or not at all (the sidecar of `fingerprint`)."""
+    _write_atomically(path, data)
+
+
+_VERSION = re.compile(r"_v(\d+)$")
+
+
+def newest_version(folder: Path, name: str) -> tuple[Path, int] | None:
+    """The newest of `name`, `name_v2`, `name_v3`, ... in `folder` (the office may have edited)."""
+    base = folder / name
+    found = [(base, 1)] if base.exists() else []
+    for path in folder.glob(f"{base.stem}_v*{base.suffix}"):
+        match = _VERSION.search(path.stem)
+        if match and path.stem[: match.start()] == base.stem:
+            found.append((path, int(match[1])))
+    return max(found, key=lambda pair: pair[1]) if found else None
+
+
 def place(folder: Path, name: str, data: bytes, *, overwrite: bool = False) -> Placed:
     """Write `data` as `folder/name`, or as the next free version if the office edited that file."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,13 @@
 
 Members get the full document; a member's deputy is copied or invited instead, as the
 setting "Vertretungen bei Einladung" says; topic guests get a version that holds only the
-items they are invited to and nothing confidential (§ 8, GO-8.1); minutes go to members only.
+items they are invited to and nothing confidential (§ 8, GO-8.1); minutes go to the body only.
+
+§ 8 fail closed: whoever is not an active member of the KPR on the session day, or the deputy
+of one, is an outsider (`is_insider`), whatever sheet names them: a topic guest, a working-group
+participant of category Gast, a deputy of nobody. An outsider who belongs to the body (a
+working group's participant) gets the outsider version (`OUTSIDER`, "extern"): every item but
+the confidential ones; a topic guest gets the guest version (`GUEST`, "gast").
 
 The rules (GO-7.5: everyone invited can be reached), the documents (the distribution list)
 and the send plan all ask this module, so that none of them decides it differently.
@@ -22,6 +28,18 @@ DEPUTY_CC = "in kopie"
 DEPUTY_INSTEAD = "anstelle"
 DEPUTY_NONE = "nein"
 
+# The versions of a document (the "Version" a recipient gets, part of the dry run and the file name).
+FULL = "voll"  # members and their deputies: everything
+GUEST = "gast"  # a topic guest: the items they are invited to, nothing confidential
+OUTSIDER = "extern"  # an outsider in the body's circle: everything but the confidential items
+
+# How a yes/no cell that is neither yes nor no ("ja (vertraulich!)") is read until the office
+# fixes it (fail closed, § 8): the loader reports DATA-2 with the note and uses the value.
+UNCLEAR_FLAG_MEANS: dict[tuple[str, str], tuple[bool, str]] = {
+    (schema.TAGESORDNUNG.name, "confidential"): (True, "bis zur Korrektur gilt der Punkt als vertraulich (§ 8)"),
+    (schema.SITZUNGEN.name, "public"): (False, "bis zur Korrektur gilt die Sitzung als nicht öffentlich (§ 7)"),
+}
+
 
 @dataclass(frozen=True)
 class Recipient:
@@ -32,6 +50,11 @@ class Recipient:
     items: tuple[AgendaItem, ...]
     cc: tuple[Person, ...] = ()
     on_behalf_of: Person | None = None  # for a deputy invited instead of the member
+    version: str = FULL  # FULL, GUEST or OUTSIDER
+
+    @property
+    def outsider(self) -> bool:
+        return self.version != FULL
 
 
 @dataclass(frozen=True)
@@ -61,6 +84,47 @@ def invitees(model: Model, session: Session) -> tuple[Person, ...]:
     return tuple(p for p in members if p.seat not in seats or seats[p.seat].in_kpr)
 
 
+def is_insider(model: Model, person: Person | None, day: date) -> bool:
+    """Whether `person` may see confidential items on `day` (§ 8): an active member, or the
+    active deputy of an active member. Everybody else (guests, former members, a deputy of
+    nobody or of a deputy) is an outsider."""
+    if person is None or not person.active_on(day):
+        return False
+    if person.category == schema.KATEGORIE_MITGLIED:
+        return True
+    if person.category == schema.KATEGORIE_VERTRETUNG and person.deputy_of:
+        member = model.person(person.deputy_of)
+        return member is not None and member.category == schema.KATEGORIE_MITGLIED and member.active_on(day)
+    return False
+
+
+def insider_addresses(model: Model, day: date) -> frozenset[str]:
+    """The e-mail addresses (casefolded) that only insiders use on `day`.
+
+    An address an outsider uses too (a shared mailbox) is not in it: fail closed.
+    """
+    inside: set[str] = set()
+    outside: set[str] = set()
+    for person in model.persons:
+        if person.email:
+            (inside if is_insider(model, person, day) else outside).add(person.email.strip().casefold())
+    return frozenset(inside - outside)
+
+
+def open_items(items: Iterable[AgendaItem]) -> tuple[AgendaItem, ...]:
+    """The items an outsider of the body may see: every one that is not confidential."""
+    return tuple(item for item in items if not item.confidential)
+
+
+def visible_items(items: Iterable[AgendaItem], version: str, person_id: str = "") -> tuple[AgendaItem, ...]:
+    """The items of `version`: all, the guest's own open ones, or all open ones."""
+    if version == FULL:
+        return tuple(items)
+    if version == GUEST:
+        return guest_items(items, person_id)
+    return open_items(items)
+
+
 def deputies_of(model: Model, member: Person, day: date) -> tuple[Person, ...]:
     return tuple(p for p in model.persons
                  if p.category == schema.KATEGORIE_VERTRETUNG and p.deputy_of == member.id and p.active_on(day))
@@ -86,6 +150,15 @@ def audience(model: Model, session: Session, *, guests: bool) -> Audience:
     notes: list[str] = []
     for member in invitees(model, session):
         deputies = deputies_of(model, member, day)
+        if not is_insider(model, member, day):
+            # In the body's circle but no member of the KPR (a working group's Gast): § 8.
+            hidden = len(items) - len(open_items(items))
+            recipients.append(Recipient(member, Role.MEMBER, open_items(items), version=OUTSIDER,
+                                        cc=deputies if mode == DEPUTY_CC else ()))
+            if hidden:
+                notes.append(f"{member.name} ist kein Mitglied des KPR und erhält die Fassung ohne "
+                             f"vertrauliche Punkte (§ 8).")
+            continue
         if mode == DEPUTY_INSTEAD and member.id in prevented and deputies:
             recipients += [Recipient(deputy, Role.DEPUTY, items, on_behalf_of=member) for deputy in deputies]
             continue
@@ -97,7 +170,7 @@ def audience(model: Model, session: Session, *, guests: bool) -> Audience:
             guest = model.person(guest_id)
             if guest is None or guest.id in members:
                 continue
-            if guest.is_member and guest.active_on(day):
+            if is_insider(model, guest, day):
                 # A member outside this session's circle (a Jour fixe, a working group, a
                 # deputy not invited by the setting) gets no guest version: say so.
                 notes.append(f"{guest.name} ist als Gast eingetragen, gehört als Mitglied aber nicht zu den "
@@ -107,5 +180,26 @@ def audience(model: Model, session: Session, *, guests: bool) -> Audience:
             if not visible:
                 notes.append(f"{guest.name} ist nur zu vertraulichen Punkten eingetragen und erhält keine Einladung.")
                 continue
-            recipients.append(Recipient(guest, Role.GUEST, visible))
+            recipients.append(Recipient(guest, Role.GUEST, visible, version=GUEST))
     return Audience(tuple(recipients), tuple(notes))
+
+
+def exposures(model: Model, session: Session, recipients: Iterable[Recipient]) -> list[tuple[Recipient, Person, str]]:
+    """Each message of `recipients` that would give an outsider a confidential item (§ 8).
+
+    (recipient, the outsider, German reason). `audience` decides so that the list is empty;
+    the rule GO-8.1 and the send plan look again at what it decided, so that a mistake here
+    later stops the send instead of reaching anyone (fail closed).
+    """
+    found = []
+    for recipient in recipients:
+        outsiders = [p for p in (recipient.person, *recipient.cc) if not is_insider(model, p, session.date)]
+        if not outsiders:
+            continue
+        secret = [item for item in recipient.items if item.confidential]
+        if recipient.version == FULL:
+            found.append((recipient, outsiders[0], "erhielte die Fassung für Mitglieder"))
+        elif secret:
+            numbers = ", ".join(f"TOP {item.number}" for item in secret)
+            found.append((recipient, outsiders[0], f"erhielte vertrauliche Punkte ({numbers})"))
+    return found

@@ -75,8 +75,8 @@ def test_regeln_json_has_every_rule():
     rows = summary["codes"]
     assert summary["counts"]["total"] == len(rows)
     assert [r["code"] for r in rows] == ([r.code for r in RULES] + [f"DATA-{n}" for n in range(1, 6)]
-                                         + [f"VORLAGE-{n}" for n in range(1, 6)] + [f"AI{n:02}" for n in range(1, 15)]
-                                         + [f"VERSAND-{n}" for n in range(1, 7)])
+                                         + [f"VORLAGE-{n}" for n in range(1, 6)] + ["DOK-1", "DOK-2"]
+                                         + [f"AI{n:02}" for n in range(1, 15)] + [f"VERSAND-{n}" for n in range(1, 7)])
     assert all({"code", "symbol", "severity", "paragraph", "description"} <= set(r) for r in rows)
     assert {r["code"]: r["severities"] for r in rows}["GO-7.4"] == ["Fehler", "Warnung"]
 
