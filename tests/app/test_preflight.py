@@ -57,7 +57,7 @@ def set_cell(path: Path, sheet: str, row: int, key: str, value) -> None:
     workbook = openpyxl.load_workbook(path)
     worksheet = workbook[sheet]
     _, columns = header_row(worksheet, schema.SHEETS_BY_NAME[sheet], (key,))
-    worksheet.cell(row=row, column=columns[key], value=value)
+    worksheet.cell(row=row, column=columns[key]).value = value  # cell(value=None) would keep the old value
     workbook.save(path)
 
 

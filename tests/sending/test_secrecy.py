@@ -142,13 +142,17 @@ def test_the_last_line_holds_back_an_outsiders_message_that_names_a_confidential
     assert members and all(SECRET in everything(g) for g in members)
 
 
-def agenda_rows(book, session: str = SESSION) -> dict[str, int]:
-    return {item.number: item.src.row for item in model_of(book).agenda_of(session)}
+def agenda_rows(book, session: str = SESSION) -> dict[str, tuple[str, str]]:
+    """Each item's key in Tagesordnung (session, number), by its number."""
+    return {item.number: (session, item.number) for item in model_of(book).agenda_of(session)}
+
+
+AGENDA_KEY = ("session", "number")
 
 
 def make_item_4_confidential_and_move_the_guest(book) -> None:
     rows = agenda_rows(book)
-    write_edits(book, Edits((SetCells(schema.TAGESORDNUNG.name, (
+    write_edits(book, Edits((SetCells(schema.TAGESORDNUNG.name, AGENDA_KEY, (
         (rows["4"], "confidential", "ja"), (rows["4"], "guests", ""), (rows["5"], "guests", "P31"))),)))
 
 
@@ -182,7 +186,7 @@ def test_a_stale_guest_invitation_the_office_edited_stops_the_send(book):
 
 def test_an_unclear_confidentiality_cell_counts_as_confidential(book):
     rows = agenda_rows(book)
-    write_edits(book, Edits((SetCells(schema.TAGESORDNUNG.name, (
+    write_edits(book, Edits((SetCells(schema.TAGESORDNUNG.name, AGENDA_KEY, (
         (rows["4"], "confidential", "ja (vertraulich!)"), (rows["5"], "guests", "P31"))),)))
     result = send(book)
     assert_clean_exit(result, 1)
@@ -286,7 +290,8 @@ def test_no_outsider_ever_receives_a_confidential_title(case):
         # then an item changes its confidentiality: the documents made are stale now
         first = model.agenda_of(flip)[0]
         flipped = "nein" if first.confidential else "ja"
-        write_edits(book, Edits((SetCells(schema.TAGESORDNUNG.name, ((first.src.row, "confidential", flipped),)),)))
+        write_edits(book, Edits((SetCells(schema.TAGESORDNUNG.name, AGENDA_KEY,
+                                         (((flip, first.number), "confidential", flipped),)),)))
         for sid, _, _ in GEN_SESSIONS:
             result = send(book, session=sid)
             assert result.exit_code in (0, 1), result.output
