@@ -71,9 +71,13 @@ def data_finding(code: str, message: str, location: Location, severity=Severity.
     return Finding(code, severity, message, location, symbol=DATA_SYMBOLS[code])
 
 
+# The sheets the loader reads; the reader leaves the others (Pruefung, the office's own) unread.
+_READ_SHEETS = tuple(sheet.name for sheet in schema.SHEETS if not sheet.tool_owned)
+
+
 def load_file(path: Path) -> LoadResult:
     """Read and load a workbook file; raises WorkbookUnusable only for unreadable files."""
-    return load_book(read_book(Path(path)))
+    return load_book(read_book(Path(path), only=_READ_SHEETS))
 
 
 def load_book(book: Book) -> LoadResult:
