@@ -146,6 +146,8 @@ def _load_sheet(rows: SheetRows, sheet: schema.Sheet):
     columns = [c for c in sheet.columns if c.key in positions and c.kind is not schema.Kind.FORMULA]
     unique = [c for c in columns if c.unique]
     seen: dict[str, dict[str, int]] = {c.key: {} for c in unique}
+    # Looked up once per sheet, not per cell: this loop runs over every cell of the workbook.
+    parsers = {c.key: _PARSERS.get(c.kind) for c in columns}
     objects, ids = [], set()
     for number, row in rows.rows:
         if number <= header_row:
@@ -159,18 +161,18 @@ def _load_sheet(rows: SheetRows, sheet: schema.Sheet):
         parsed, ok = {}, True
         for column in columns:
             value = raw[column.key]
-            where = Location(sheet.name, number, letter_of[column.key])
             if _blank(value):
                 if column.required:
                     findings.append(data_finding(
-                        "DATA-1", f"Pflichtfeld „{column.header}“ ist leer.", where))
+                        "DATA-1", f"Pflichtfeld „{column.header}“ ist leer.",
+                        Location(sheet.name, number, letter_of[column.key])))
                     ok = False
                 continue
             try:
-                parsed[column.key] = _convert(value, column)
+                parsed[column.key] = _convert(value, column, parsers[column.key])
             except ValueError as exc:
                 findings.append(data_finding(
-                    "DATA-2", f"„{column.header}“: {exc}.", where))
+                    "DATA-2", f"„{column.header}“: {exc}.", Location(sheet.name, number, letter_of[column.key])))
                 if column.required:
                     ok = False
         for column in unique:
@@ -200,12 +202,16 @@ def _blank(value) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
-def _convert(value, column: schema.Column):
+_LOOK_UP = object()
+
+
+def _convert(value, column: schema.Column, parser=_LOOK_UP):
     if isinstance(value, str) and value.startswith("="):
         # The adapter gives formula text only where no computed value was saved with the file.
         raise ValueError(f"enthält die Formel „{value}“ ohne berechneten Wert; bitte den Wert "
                          "selbst eintragen oder die Mappe in Excel öffnen und speichern")
-    parser = _PARSERS.get(column.kind)
+    if parser is _LOOK_UP:
+        parser = _PARSERS.get(column.kind)
     if parser is not None:
         return parser(value)
     text = values.clean_text(value)
