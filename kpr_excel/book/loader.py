@@ -76,9 +76,13 @@ def data_finding(code: str, message: str, location: Location, severity=Severity.
     return Finding(code, severity, message, location, symbol=DATA_SYMBOLS[code])
 
 
+# The sheets the loader reads; the reader leaves the others (Pruefung, the office's own) unread.
+_READ_SHEETS = tuple(sheet.name for sheet in schema.SHEETS if not sheet.tool_owned)
+
+
 def load_file(path: Path) -> LoadResult:
     """Read and load a workbook file; raises WorkbookUnusable only for unreadable files."""
-    return load_book(read_book(Path(path)))
+    return load_book(read_book(Path(path), only=_READ_SHEETS))
 
 
 def load_book(book: Book) -> LoadResult:
@@ -151,6 +155,8 @@ def _load_sheet(rows: SheetRows, sheet: schema.Sheet, dropped: list | None = Non
     columns = [c for c in sheet.columns if c.key in positions and c.kind is not schema.Kind.FORMULA]
     unique = [c for c in columns if c.unique]
     seen: dict[str, dict[str, int]] = {c.key: {} for c in unique}
+    # Looked up once per sheet, not per cell: this loop runs over every cell of the workbook.
+    parsers = {c.key: _PARSERS.get(c.kind) for c in columns}
     objects, ids = [], set()
     for number, row in rows.rows:
         if number <= header_row:
@@ -164,22 +170,23 @@ def _load_sheet(rows: SheetRows, sheet: schema.Sheet, dropped: list | None = Non
         parsed, ok = {}, True
         for column in columns:
             value = raw[column.key]
-            where = Location(sheet.name, number, letter_of[column.key])
             if _blank(value):
                 if column.required:
                     findings.append(data_finding(
-                        "DATA-1", f"Pflichtfeld „{column.header}“ ist leer.", where))
+                        "DATA-1", f"Pflichtfeld „{column.header}“ ist leer.",
+                        Location(sheet.name, number, letter_of[column.key])))
                     ok = False
                 continue
             try:
-                parsed[column.key] = _convert(value, column)
+                parsed[column.key] = _convert(value, column, parsers[column.key])
             except ValueError as exc:
                 # § 8 fail closed: an unclear "Vertraulich" counts as confidential until fixed.
                 closed = UNCLEAR_FLAG_MEANS.get((sheet.name, column.key))
                 if closed is not None:
                     parsed[column.key] = closed[0]
                 findings.append(data_finding(
-                    "DATA-2", f"„{column.header}“: {exc}" + (f"; {closed[1]}." if closed else "."), where))
+                    "DATA-2", f"„{column.header}“: {exc}" + (f"; {closed[1]}." if closed else "."),
+                    Location(sheet.name, number, letter_of[column.key])))
                 if column.required:
                     ok = False
         for column in unique:
@@ -214,10 +221,11 @@ def _blank(value) -> bool:
 # A spreadsheet reads text starting with one of these as a formula (" =HYPERLINK(…)" too, once the
 # space is gone); ids and references are copied into cells the tool writes (Versand), so they may not.
 _FORMULA_STARTS = ("=", "+", "-", "@")
+_LOOK_UP = object()
 
 
-def _convert(value, column: schema.Column):
-    converted = _convert_value(value, column)
+def _convert(value, column: schema.Column, parser=_LOOK_UP):
+    converted = _convert_value(value, column, parser)
     if column.unique or column.ref:
         for text in converted if isinstance(converted, tuple) else (converted,):
             if isinstance(text, str) and text.startswith(_FORMULA_STARTS):
@@ -226,12 +234,13 @@ def _convert(value, column: schema.Column):
     return converted
 
 
-def _convert_value(value, column: schema.Column):
+def _convert_value(value, column: schema.Column, parser=_LOOK_UP):
     if isinstance(value, str) and value.startswith("="):
         # The adapter gives formula text only where no computed value was saved with the file.
         raise ValueError(f"enthält die Formel „{value}“ ohne berechneten Wert; bitte den Wert "
                          "selbst eintragen oder die Mappe in Excel öffnen und speichern")
-    parser = _PARSERS.get(column.kind)
+    if parser is _LOOK_UP:
+        parser = _PARSERS.get(column.kind)
     if parser is not None:
         return parser(value)
     text = values.clean_text(value)
