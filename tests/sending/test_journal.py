@@ -28,7 +28,7 @@ def test_journal_commits_each_change_and_never_uses_wal(tmp_path):
 def test_a_send_reads_the_workbook_once_and_writes_it_once(book, monkeypatch):
     reads, writes = [], []
     real_read, real_write = loader.read_book, writer.write_edits
-    monkeypatch.setattr(loader, "read_book", lambda path: reads.append(path) or real_read(path))
+    monkeypatch.setattr(loader, "read_book", lambda path, **kw: reads.append(path) or real_read(path, **kw))
     monkeypatch.setattr(writer, "write_edits", lambda path, edits, **kw: writes.append(edits) or real_write(
         path, edits, **kw))
     saves = []
