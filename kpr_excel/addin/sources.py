@@ -211,7 +211,7 @@ def _import_pyopenvba():
         import pyopenvba
     except ImportError as exc:
         raise AddinError(
-            "pyOpenVBA fehlt; es wird nur zum Bauen des Add-ins gebraucht: "
-            "pip install kpr-excel[addin]"
+            "pyOpenVBA fehlt; es wird zum Bauen und Prüfen des Add-ins gebraucht (Installieren geht "
+            "ohne): pip install \"kpr-excel[addin]\""
         ) from exc
     return pyopenvba
