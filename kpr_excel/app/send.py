@@ -9,7 +9,6 @@ writes the workbook once, at the end.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 from kpr_excel.app import check, preflight
 from kpr_excel.book.loader import LoadResult
 from kpr_excel.documents.kinds import SENT_BY_MAIL
+from kpr_excel.documents.output import newest_version
 from kpr_excel.domain.errors import KprError
 from kpr_excel.domain.model import Model, Session, Settings
 from kpr_excel.domain.values import german_date_long
@@ -64,20 +64,6 @@ def transport_settings(settings: Settings, workbook: Path, *, channel: str | Non
         ca_bundle=ca_bundle,
         draft=draft,
     )
-
-
-_VERSION = re.compile(r"_v(\d+)$")
-
-
-def newest_version(folder: Path, name: str) -> tuple[Path, int] | None:
-    """The newest of `name`, `name_v2`, `name_v3`, ... in `folder` (the office may have edited)."""
-    base = folder / name
-    found = [(base, 1)] if base.exists() else []
-    for path in folder.glob(f"{base.stem}_v*{base.suffix}"):
-        match = _VERSION.search(path.stem)
-        if match and path.stem[: match.start()] == base.stem:
-            found.append((path, int(match[1])))
-    return max(found, key=lambda pair: pair[1]) if found else None
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kpr_excel.domain import schema, values
+from kpr_excel.domain.errors import WorkbookNotWritable
 
 DATE_FORMAT = "DD.MM.YYYY"
 TIME_FORMAT = "HH:MM"
@@ -55,3 +56,24 @@ def find_header(rows: SheetRows, sheet: schema.Sheet) -> tuple[int, dict[str, in
         if len(found) >= needed:
             return number, found
     return None
+
+
+def header_to_write(rows: SheetRows, sheet: schema.Sheet, needed=()) -> tuple[int, dict[str, int]]:
+    """The header row of `rows` and where each column is (attribute -> 1-based column), for a writer.
+
+    Raises WorkbookNotWritable where the header or a column in `needed` is missing: writing
+    where the columns are only guessed could overwrite the office's data.
+    """
+    found = find_header(rows, sheet)
+    if found is None:
+        raise WorkbookNotWritable(
+            f"Im Blatt „{sheet.name}“ wurde keine Überschriftenzeile gefunden (erwartet u. a. "
+            f"„{sheet.columns[0].header}“). Es wird nichts hineingeschrieben; bitte die Überschriften "
+            "wiederherstellen.")
+    row, positions = found
+    missing = [key for key in dict.fromkeys(needed) if key not in positions]
+    if missing:
+        headers = ", ".join(f"„{sheet.column(key).header}“" for key in missing)
+        raise WorkbookNotWritable(f"Im Blatt „{sheet.name}“ fehlt die Spalte {headers}; es wird nichts "
+                                  "hineingeschrieben.")
+    return row, {key: index + 1 for key, index in positions.items()}

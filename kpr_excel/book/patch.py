@@ -36,7 +36,7 @@ from kpr_excel.book.layout import (
     HEADER_SEARCH_ROWS,
     TIME_FORMAT,
     SheetRows,
-    find_header,
+    header_to_write,
 )
 from kpr_excel.domain import schema
 from kpr_excel.domain.errors import WorkbookNotWritable, WorkbookUnusable
@@ -608,20 +608,9 @@ class Sheet:
     def header(self, sheet: schema.Sheet, needed=()) -> tuple[int, dict[str, int]]:
         """The header row and where each column is (attribute -> 1-based column), as the loader sees it."""
         top = self.sheet_rows(count=HEADER_SEARCH_ROWS)
-        found = find_header(SheetRows(sheet.name, top.rows), sheet)
-        if found is None:
-            raise WorkbookNotWritable(
-                f"Im Blatt „{sheet.name}“ wurde keine Überschriftenzeile gefunden (erwartet u. a. "
-                f"„{sheet.columns[0].header}“). Es wird nichts hineingeschrieben; bitte die Überschriften "
-                "wiederherstellen.")
-        row, positions = found
-        missing = [key for key in dict.fromkeys(needed) if key not in positions]
-        if missing:
-            headers = ", ".join(f"„{sheet.column(key).header}“" for key in missing)
-            raise WorkbookNotWritable(f"Im Blatt „{sheet.name}“ fehlt die Spalte {headers}; es wird nichts "
-                                      "hineingeschrieben.")
+        row, columns = header_to_write(SheetRows(sheet.name, top.rows), sheet, needed)
         self.head = row
-        return row, {key: index + 1 for key, index in positions.items()}
+        return row, columns
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")

@@ -27,7 +27,7 @@ from kpr_excel.book.layout import (
     DATETIME_FORMAT,
     TIME_FORMAT,
     SheetRows,
-    find_header,
+    header_to_write,
 )
 from kpr_excel.book.reader import check_readable, load_workbook
 from kpr_excel.domain import schema
@@ -118,19 +118,7 @@ def header_row(worksheet, sheet: schema.Sheet, needed=()) -> tuple[int, dict[str
     """
     top = tuple((number, row) for number, row in enumerate(
         worksheet.iter_rows(min_row=1, max_row=6, values_only=True), start=1))
-    found = find_header(SheetRows(sheet.name, top), sheet)
-    if found is None:
-        raise WorkbookNotWritable(
-            f"Im Blatt „{sheet.name}“ wurde keine Überschriftenzeile gefunden (erwartet u. a. "
-            f"„{sheet.columns[0].header}“). Es wird nichts hineingeschrieben; bitte die Überschriften "
-            "wiederherstellen.")
-    row, positions = found
-    missing = [key for key in dict.fromkeys(needed) if key not in positions]
-    if missing:
-        headers = ", ".join(f"„{sheet.column(key).header}“" for key in missing)
-        raise WorkbookNotWritable(f"Im Blatt „{sheet.name}“ fehlt die Spalte {headers}; es wird nichts "
-                                  "hineingeschrieben.")
-    return row, {key: index + 1 for key, index in positions.items()}
+    return header_to_write(SheetRows(sheet.name, top), sheet, needed)
 
 
 def apply_edits(workbook, edits: Edits) -> None:
