@@ -82,10 +82,12 @@ def test_an_installed_wheel_checks_and_installs_the_add_in(tmp_path):
     python = venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
     purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                              check=True, capture_output=True, text=True).stdout.strip()
-    (Path(purelib) / "_kpr_test_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     installed = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps",
                                 "--no-index", "-q", str(wheel)], capture_output=True, text=True, timeout=300)
     assert installed.returncode == 0, installed.stdout + installed.stderr
+    # Only after the install: where this environment holds a regular (not editable) install, as on
+    # CI, pip would otherwise find kpr-excel "already satisfied" through this path and skip the wheel.
+    (Path(purelib) / "_kpr_test_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     kpr = venv / ("Scripts/kpr.exe" if sys.platform == "win32" else "bin/kpr")
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     work = tmp_path / "anderswo"
