@@ -5,8 +5,12 @@ extension blocks (`x14:dataValidations` with lists on another sheet, data bars),
 comments and persons, the cached values of the office's formulas. This module therefore
 changes the package itself: the sheet XML of the sheets an edit touches (the tool-owned
 `Versand` and `Pruefung`, status cells of `Sitzungen`), the table range of a sheet that
-grew, and where a sheet or a table must be created, the entries in `workbook.xml`, its
-relationships and `[Content_Types].xml`. Every other zip member keeps its bytes.
+grew, the print titles of a sheet it lays out (`_xlnm.Print_Titles` in `workbook.xml`), and
+where a sheet or a table must be created, the entries in `workbook.xml`, its relationships,
+`[Content_Types].xml` and the list of tabs in `docProps/app.xml`. `styles.xml` changes only
+where a format the tool needs (a date, a bold title, the "Hyperlink" cell style) is not
+there yet, and then only by entries appended to its lists. Every other zip member keeps its
+bytes.
 
 Hand-written rather than a library because none edits a package in place: openpyxl and
 xlsxwriter rebuild the whole file. lxml (already required by python-docx and used by
