@@ -323,51 +323,97 @@ class Workbook:
         self.sheets[name] = part
         return part
 
+    def _app_groups(self) -> tuple[str, etree._Element, list[tuple[etree._Element, int, list[str]]]] | None:
+        """The groups of `docProps/app.xml`'s TitlesOfParts: (its part, the titles' vector, groups).
+
+        Each group is (the element holding its count in HeadingPairs, where its titles end,
+        its titles). None where the file has no such list (openpyxl writes none) or one whose
+        counts do not add up: then app.xml keeps its bytes, as Excel rebuilds it on every save
+        and reads nothing from it.
+        """
+        package = self.package
+        rel = next((r for r in package.xml("_rels/.rels") if r.get("Type") == EXTENDED_PROPERTIES), None)
+        if rel is None:
+            return None
+        part = package.target("", rel)
+        if part not in package.members and part not in package.trees:
+            return None
+        root = package.xml(part)
+        pairs = root.find(f"{{{EP}}}HeadingPairs/{{{VT}}}vector")
+        titles = root.find(f"{{{EP}}}TitlesOfParts/{{{VT}}}vector")
+        if pairs is None or titles is None:
+            return None
+        variants = [v[0] if len(v) else None for v in pairs.findall(f"{{{VT}}}variant")]
+        names = [t.text or "" for t in titles.findall(f"{{{VT}}}lpstr")]
+        if len(names) != len(titles) or len(variants) % 2 or any(v is None for v in variants):
+            return None
+        offset, groups = 0, []
+        for count in variants[1::2]:
+            assert count is not None
+            try:
+                number = int(count.text or "")
+            except ValueError:
+                return None
+            groups.append((count, offset + number, names[offset:offset + number]))
+            offset += number
+        if offset != len(names):
+            return None
+        return part, titles, groups
+
+    def _add_app_title(self, part: str, titles: etree._Element, group: tuple[etree._Element, int, list[str]],
+                       text: str) -> None:
+        count, end, _ = group
+        count.text = str(int(count.text or "0") + 1)
+        entry = titles.makeelement(f"{{{VT}}}lpstr")
+        entry.text = text
+        titles.insert(end, entry)
+        titles.set("size", str(len(titles)))
+        self.package.touch(part)
+
     def _list_in_app_properties(self, name: str) -> None:
         """Name a new sheet in `docProps/app.xml` where Excel lists the worksheets (TitlesOfParts).
 
         Excel keeps the tab names there under a heading in its own language ("Arbeitsblätter",
         "Worksheets") with their count in HeadingPairs. The worksheet group is the one whose
         titles are exactly the worksheets of the workbook before the addition, in tab order;
-        where no group (or more than one) is, or the file has no such list (openpyxl writes
-        none), app.xml keeps its bytes: Excel rebuilds it on every save.
+        where no group (or more than one) is, app.xml keeps its bytes.
         """
-        package = self.package
-        rel = next((r for r in package.xml("_rels/.rels") if r.get("Type") == EXTENDED_PROPERTIES), None)
-        if rel is None:
+        found = self._app_groups()
+        if found is None:
             return
-        part = package.target("", rel)
-        if part not in package.members and part not in package.trees:
+        part, titles, groups = found
+        matches = [g for g in groups if g[2] and g[2] == list(self.sheets)]
+        if len(matches) == 1:
+            self._add_app_title(part, titles, matches[0], name)
+
+    def _list_print_titles_in_app_properties(self, name: str) -> None:
+        """List new print titles of sheet `name` among the named ranges of `docProps/app.xml`.
+
+        Excel names them there in its own language ("Mitglieder!Drucktitel"); the label is
+        taken from the print titles of other sheets the file already lists, and nothing is
+        added where there are none or they disagree.
+        """
+        found = self._app_groups()
+        if found is None:
             return
-        root = package.xml(part)
-        pairs = root.find(f"{{{EP}}}HeadingPairs/{{{VT}}}vector")
-        titles = root.find(f"{{{EP}}}TitlesOfParts/{{{VT}}}vector")
-        if pairs is None or titles is None:
+        part, titles, groups = found
+        sheets = self.root.find(q("sheets"))
+        assert sheets is not None
+        tabs = [s.get("name", "") for s in sheets]
+        others = {tabs[int(d.get("localSheetId", "-1"))] for d in self.root.iter(q("definedName"))
+                  if d.get("name") == PRINT_TITLES and d.get("localSheetId", "").isdigit()
+                  and int(d.get("localSheetId", "0")) < len(tabs)} - {name}
+        listed = []
+        for group in groups:
+            for title in group[2]:
+                sheet, bang, label = title.rpartition("!")
+                if bang and _unquote_sheet(sheet) in others:
+                    listed.append((group, label))
+        if not listed or len({label for _, label in listed}) != 1 or len({id(g) for g, _ in listed}) != 1:
             return
-        variants = [v[0] if len(v) else None for v in pairs.findall(f"{{{VT}}}variant")]
-        names = [t.text or "" for t in titles.findall(f"{{{VT}}}lpstr")]
-        if len(names) != len(titles) or len(variants) % 2 or any(v is None for v in variants):
-            return
-        worksheets = list(self.sheets)
-        offset, matches = 0, []
-        for label, count in zip(variants[::2], variants[1::2]):
-            assert label is not None and count is not None
-            try:
-                number = int(count.text or "")
-            except ValueError:
-                return
-            if names[offset:offset + number] == worksheets and number:
-                matches.append((count, offset + number))
-            offset += number
-        if offset != len(names) or len(matches) != 1:
-            return
-        count, end = matches[0]
-        count.text = str(int(count.text or "0") + 1)
-        entry = titles.makeelement(f"{{{VT}}}lpstr")
-        entry.text = name
-        titles.insert(end, entry)
-        titles.set("size", str(len(titles)))
-        package.touch(part)
+        group, label = listed[0]
+        if f"{_app_sheet_name(name)}!{label}" not in group[2]:
+            self._add_app_title(part, titles, group, f"{_app_sheet_name(name)}!{label}")
 
     def set_print_titles(self, name: str, head: int) -> None:
         """Repeat row `head` of sheet `name` on every printed page, as the generator sets it.
@@ -387,6 +433,7 @@ class Workbook:
                        None)
         if defined is None:
             defined = etree.SubElement(names, q("definedName"), name=PRINT_TITLES, localSheetId=str(index))
+            self._list_print_titles_in_app_properties(name)
         columns = [p for p in (defined.text or "").split(",") if _COLUMN_RANGE.search(p)]
         text = ",".join([*columns, f"{quoted}!${head}:${head}"])
         if defined.text != text:
@@ -451,6 +498,19 @@ def _insert_in_order(parent: etree._Element, child: etree._Element, order: tuple
         elif local == "extLst":
             break
     parent.insert(position, child)
+
+
+def _unquote_sheet(text: str) -> str:
+    if len(text) > 1 and text[0] == text[-1] == "'":
+        return text[1:-1].replace("''", "'")
+    return text
+
+
+def _app_sheet_name(name: str) -> str:
+    """A sheet name as Excel writes it before "!" in a reference: quoted unless a plain word."""
+    if re.fullmatch(r"[^\W\d]\w*", name):
+        return name
+    return "'" + name.replace("'", "''") + "'"
 
 
 def _text_of(element: etree._Element) -> str:

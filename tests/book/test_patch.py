@@ -218,12 +218,27 @@ def excel_form(source: Path, target: Path) -> Path:
     members["xl/_rels/workbook.xml.rels"] = _bytes(workbook_rels)
     members["[Content_Types].xml"] = _bytes(types)
     # docProps/app.xml as Excel writes it: the tabs under a German heading, then the named ranges.
-    members["docProps/app.xml"] = excel_app_xml(list(parts), ["Ablageorte"])
+    members["docProps/app.xml"] = excel_app_xml(members["xl/workbook.xml"])
     _write(target, members)
     return target
 
 
-def excel_app_xml(sheets: list[str], names: list[str]) -> bytes:
+def _excel_named_ranges(workbook_xml: bytes) -> list[str]:
+    """The named ranges as a German Excel lists them in app.xml: print titles as "Blatt!Drucktitel"."""
+    tabs = _sheet_names(workbook_xml)
+    names = []
+    for defined in _xml(workbook_xml).iter(_q("definedName")):
+        if defined.get("name") == patch.PRINT_TITLES:
+            names.append(f"{tabs[int(defined.get('localSheetId'))]}!Drucktitel")
+        elif defined.get("name") == "Ablageorte":
+            names.append("Ablageorte")
+    return names
+
+
+def excel_app_xml(workbook_xml: bytes) -> bytes:
+    sheets, names = _sheet_names(workbook_xml), _excel_named_ranges(workbook_xml)
+
+
     titles = "".join(f"<vt:lpstr>{n}</vt:lpstr>" for n in [*sheets, *names])
     return (
         f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<Properties xmlns="{patch.EP}" '
@@ -443,7 +458,7 @@ def _drop_sheet(members: dict[str, bytes], path: Path, name: str) -> None:
         if rel.get("Id") == element.get(f"{{{patch.REL}}}id"):
             rels.remove(rel)
     members["xl/_rels/workbook.xml.rels"] = _bytes(rels)
-    members["docProps/app.xml"] = excel_app_xml([s for s in parts if s != name], ["Ablageorte"])
+    members["docProps/app.xml"] = excel_app_xml(members["xl/workbook.xml"])
 
 
 def test_a_pruefung_sheet_the_patcher_adds_is_listed_in_app_xml_and_gets_print_titles(book):
@@ -463,11 +478,14 @@ def test_a_pruefung_sheet_the_patcher_adds_is_listed_in_app_xml_and_gets_print_t
     vt = patch.VT
     titles = [t.text for t in app.iter(_q("lpstr", vt)) if t.getparent().tag == _q("vector", vt)
               and t.getparent().get("baseType") == "lpstr"]
-    assert titles == [*names, "Ablageorte"]
+    named = _excel_named_ranges(before["xl/workbook.xml"])
+    assert "Pruefung!Drucktitel" not in named and len(named) > 2
+    # The new tab at the end of the worksheets, its print titles at the end of the named ranges.
+    assert titles == [*names, *named, "Pruefung!Drucktitel"]
     counts = [int(i.text) for i in app.iter(_q("i4", vt))]
-    assert counts == [len(names), 1]
+    assert counts == [len(names), len(named) + 1]
     vector = app.find(f"{{{patch.EP}}}TitlesOfParts/{{{vt}}}vector")
-    assert vector.get("size") == str(len(names) + 1)
+    assert vector.get("size") == str(len(titles))
     assert print_titles(after, "Pruefung") == "'Pruefung'!$2:$2"
     # The frozen header and the table's filter, as the generator gives a new sheet.
     sheet = _xml(after[_parts(book)["Pruefung"]])
@@ -740,3 +758,37 @@ def test_a_read_only_workbook_is_not_rewritten(book):
         write_edits(book, Edits((SetCells("Sitzungen", "id", ((SESSION, "status", "x"),)),)),
                     side_file_allowed=False)
     assert book.read_bytes() == before
+
+
+def test_an_existing_hyperlink_cell_style_is_used_for_the_links(tmp_path):
+    from kpr_excel.app import jobs
+
+    path = jobs.new_workbook(tmp_path / "KPR.xlsx")
+    edits = Edits((ReplaceSheet("Pruefung", (("Fehler", "X-1", "x", "§ 1", "m", "", None, None),),
+                                title="Prüfung", links=(("Sitzungen", 2, "A"),)),))
+    write_edits(path, edits)
+    members = _members(path)
+    styles = _xml(members["xl/styles.xml"])
+    (builtin,) = [c for c in styles.find(_q("cellStyles")) if c.get("builtinId") == "8"]
+    # The cell style stays, but no cell format uses it any more (as after the office restyled the links).
+    for xf in styles.find(_q("cellXfs")):
+        if xf.get("xfId") == builtin.get("xfId"):
+            xf.set("xfId", "0")
+    members["xl/styles.xml"] = _bytes(styles)
+    _write(path, members)
+    before = _members(path)
+    write_edits(path, edits)
+    after = _xml(_members(path)["xl/styles.xml"])
+    assert _styles_only_grew(before["xl/styles.xml"], _members(path)["xl/styles.xml"])
+    assert [c.get("builtinId") for c in after.find(_q("cellStyles"))].count("8") == 1  # not a second one
+    assert len(after.find(_q("cellXfs"))) == len(styles.find(_q("cellXfs"))) + 1
+    import openpyxl
+
+    assert openpyxl.load_workbook(path)["Pruefung"]["A3"].style == "Hyperlink"
+
+
+@pytest.mark.parametrize(("name", "written"), [("Pruefung", "Pruefung"), ("Prüfung 2026", "'Prüfung 2026'"),
+                                               ("O'Neil", "'O''Neil'"), ("2026", "'2026'")])
+def test_sheet_names_in_app_xml_are_quoted_as_excel_quotes_them(name, written):
+    assert patch._app_sheet_name(name) == written
+    assert patch._unquote_sheet(written) == name
