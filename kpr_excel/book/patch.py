@@ -434,7 +434,12 @@ class Workbook:
         if defined is None:
             defined = etree.SubElement(names, q("definedName"), name=PRINT_TITLES, localSheetId=str(index))
             self._list_print_titles_in_app_properties(name)
-        columns = [p for p in (defined.text or "").split(",") if _COLUMN_RANGE.search(p)]
+        parts = (defined.text or "").split(",")
+        columns = [p for p in parts if _COLUMN_RANGE.search(p)]
+        rows = [p.rpartition("!") for p in parts if p not in columns]
+        if [(_unquote_sheet(sheet), bang, ref.replace("$", "")) for sheet, bang, ref in rows] == \
+                [(name, "!", f"{head}:{head}")]:
+            return  # already these rows, perhaps in Excel's spelling (Pruefung!$2:$2)
         text = ",".join([*columns, f"{quoted}!${head}:${head}"])
         if defined.text != text:
             defined.text = text

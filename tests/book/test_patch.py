@@ -435,6 +435,13 @@ def test_the_print_titles_of_a_rebuilt_pruefung_follow_its_header(book):
     write_edits(book, Edits((ReplaceSheet("Pruefung", ()),)))
     assert print_titles(_members(book), "Pruefung") == "'Pruefung'!$A:$B,'Pruefung'!$1:$1"
     assert_valid(book, {"xl/workbook.xml"})
+    # Excel's spelling of the same rows is left as it is.
+    members = _members(book)
+    members["xl/workbook.xml"] = members["xl/workbook.xml"].replace(
+        b"'Pruefung'!$A:$B,'Pruefung'!$1:$1", b"Pruefung!$1:$1")
+    _write(book, members)
+    write_edits(book, Edits((ReplaceSheet("Pruefung", ()),)))
+    assert print_titles(_members(book), "Pruefung") == "Pruefung!$1:$1"
 
 
 def _drop_sheet(members: dict[str, bytes], path: Path, name: str) -> None:
