@@ -5,8 +5,12 @@ extension blocks (`x14:dataValidations` with lists on another sheet, data bars),
 comments and persons, the cached values of the office's formulas. This module therefore
 changes the package itself: the sheet XML of the sheets an edit touches (the tool-owned
 `Versand` and `Pruefung`, status cells of `Sitzungen`), the table range of a sheet that
-grew, and where a sheet or a table must be created, the entries in `workbook.xml`, its
-relationships and `[Content_Types].xml`. Every other zip member keeps its bytes.
+grew, the print titles of a sheet it lays out (`_xlnm.Print_Titles` in `workbook.xml`), and
+where a sheet or a table must be created, the entries in `workbook.xml`, its relationships,
+`[Content_Types].xml` and the list of tabs in `docProps/app.xml`. `styles.xml` changes only
+where a format the tool needs (a date, a bold title, the "Hyperlink" cell style) is not
+there yet, and then only by entries appended to its lists. Every other zip member keeps its
+bytes.
 
 Hand-written rather than a library because none edits a package in place: openpyxl and
 xlsxwriter rebuild the whole file. lxml (already required by python-docx and used by
@@ -20,6 +24,7 @@ allows the result side file), before anything is written.
 
 from __future__ import annotations
 
+import copy
 import io
 import posixpath
 import re
@@ -47,6 +52,10 @@ PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 CT = "http://schemas.openxmlformats.org/package/2006/content-types"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 OFFICE_DOCUMENT = REL + "/officeDocument"
+EXTENDED_PROPERTIES = REL + "/extended-properties"
+EP = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
+VT = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
+PRINT_TITLES = "_xlnm.Print_Titles"
 WORKSHEET_REL = REL + "/worksheet"
 TABLE_REL = REL + "/table"
 WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
@@ -54,6 +63,7 @@ TABLE_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.table+
 TABLE_STYLE = "TableStyleLight9"
 
 _EPOCH = datetime(1899, 12, 30)
+_COLUMN_RANGE = re.compile(r"!\$?[A-Za-z]{1,3}:\$?[A-Za-z]{1,3}$")
 _CELL_REF = re.compile(r"^([A-Z]{1,3})([0-9]+)$")
 
 
@@ -309,8 +319,131 @@ class Workbook:
         self.package.touch(self.part)
         self.package.add_override(part, WORKSHEET_TYPE)
         self.package.add(part, etree.Element(q("worksheet"), nsmap={None: MAIN, "r": REL}))
+        self._list_in_app_properties(name)
         self.sheets[name] = part
         return part
+
+    def _app_groups(self) -> tuple[str, etree._Element, list[tuple[etree._Element, int, list[str]]]] | None:
+        """The groups of `docProps/app.xml`'s TitlesOfParts: (its part, the titles' vector, groups).
+
+        Each group is (the element holding its count in HeadingPairs, where its titles end,
+        its titles). None where the file has no such list (openpyxl writes none) or one whose
+        counts do not add up: then app.xml keeps its bytes, as Excel rebuilds it on every save
+        and reads nothing from it.
+        """
+        package = self.package
+        rel = next((r for r in package.xml("_rels/.rels") if r.get("Type") == EXTENDED_PROPERTIES), None)
+        if rel is None:
+            return None
+        part = package.target("", rel)
+        if part not in package.members and part not in package.trees:
+            return None
+        root = package.xml(part)
+        pairs = root.find(f"{{{EP}}}HeadingPairs/{{{VT}}}vector")
+        titles = root.find(f"{{{EP}}}TitlesOfParts/{{{VT}}}vector")
+        if pairs is None or titles is None:
+            return None
+        variants = [v[0] if len(v) else None for v in pairs.findall(f"{{{VT}}}variant")]
+        names = [t.text or "" for t in titles.findall(f"{{{VT}}}lpstr")]
+        if len(names) != len(titles) or len(variants) % 2 or any(v is None for v in variants):
+            return None
+        offset, groups = 0, []
+        for count in variants[1::2]:
+            assert count is not None
+            try:
+                number = int(count.text or "")
+            except ValueError:
+                return None
+            groups.append((count, offset + number, names[offset:offset + number]))
+            offset += number
+        if offset != len(names):
+            return None
+        return part, titles, groups
+
+    def _add_app_title(self, part: str, titles: etree._Element, group: tuple[etree._Element, int, list[str]],
+                       text: str) -> None:
+        count, end, _ = group
+        count.text = str(int(count.text or "0") + 1)
+        entry = titles.makeelement(f"{{{VT}}}lpstr")
+        entry.text = text
+        titles.insert(end, entry)
+        titles.set("size", str(len(titles)))
+        self.package.touch(part)
+
+    def _list_in_app_properties(self, name: str) -> None:
+        """Name a new sheet in `docProps/app.xml` where Excel lists the worksheets (TitlesOfParts).
+
+        Excel keeps the tab names there under a heading in its own language ("Arbeitsblätter",
+        "Worksheets") with their count in HeadingPairs. The worksheet group is the one whose
+        titles are exactly the worksheets of the workbook before the addition, in tab order;
+        where no group (or more than one) is, app.xml keeps its bytes.
+        """
+        found = self._app_groups()
+        if found is None:
+            return
+        part, titles, groups = found
+        matches = [g for g in groups if g[2] and g[2] == list(self.sheets)]
+        if len(matches) == 1:
+            self._add_app_title(part, titles, matches[0], name)
+
+    def _list_print_titles_in_app_properties(self, name: str) -> None:
+        """List new print titles of sheet `name` among the named ranges of `docProps/app.xml`.
+
+        Excel names them there in its own language ("Mitglieder!Drucktitel"); the label is
+        taken from the print titles of other sheets the file already lists, and nothing is
+        added where there are none or they disagree.
+        """
+        found = self._app_groups()
+        if found is None:
+            return
+        part, titles, groups = found
+        sheets = self.root.find(q("sheets"))
+        assert sheets is not None
+        tabs = [s.get("name", "") for s in sheets]
+        others = {tabs[int(d.get("localSheetId", "-1"))] for d in self.root.iter(q("definedName"))
+                  if d.get("name") == PRINT_TITLES and d.get("localSheetId", "").isdigit()
+                  and int(d.get("localSheetId", "0")) < len(tabs)} - {name}
+        listed = []
+        for group in groups:
+            for title in group[2]:
+                sheet, bang, label = title.rpartition("!")
+                if bang and _unquote_sheet(sheet) in others:
+                    listed.append((group, label))
+        if not listed or len({label for _, label in listed}) != 1 or len({id(g) for g, _ in listed}) != 1:
+            return
+        group, label = listed[0]
+        if f"{_app_sheet_name(name)}!{label}" not in group[2]:
+            self._add_app_title(part, titles, group, f"{_app_sheet_name(name)}!{label}")
+
+    def set_print_titles(self, name: str, head: int) -> None:
+        """Repeat row `head` of sheet `name` on every printed page, as the generator sets it.
+
+        The sheet's `_xlnm.Print_Titles` name is updated (title columns the office chose are
+        kept) or created; workbook.xml is touched only where the text changes.
+        """
+        sheets = self.root.find(q("sheets"))
+        assert sheets is not None
+        index = next(i for i, s in enumerate(sheets) if s.get("name") == name)
+        quoted = "'" + name.replace("'", "''") + "'"
+        names = self.root.find(q("definedNames"))
+        if names is None:
+            names = etree.Element(q("definedNames"))
+            _insert_in_order(self.root, names, _WORKBOOK_ORDER)
+        defined = next((d for d in names if d.get("name") == PRINT_TITLES and d.get("localSheetId") == str(index)),
+                       None)
+        if defined is None:
+            defined = etree.SubElement(names, q("definedName"), name=PRINT_TITLES, localSheetId=str(index))
+            self._list_print_titles_in_app_properties(name)
+        parts = (defined.text or "").split(",")
+        columns = [p for p in parts if _COLUMN_RANGE.search(p)]
+        rows = [p.rpartition("!") for p in parts if p not in columns]
+        if [(_unquote_sheet(sheet), bang, ref.replace("$", "")) for sheet, bang, ref in rows] == \
+                [(name, "!", f"{head}:{head}")]:
+            return  # already these rows, perhaps in Excel's spelling (Pruefung!$2:$2)
+        text = ",".join([*columns, f"{quoted}!${head}:${head}"])
+        if defined.text != text:
+            defined.text = text
+            self.package.touch(self.part)
 
     def table_parts(self) -> list[str]:
         return [n for n in {*self.package.members, *self.package.trees}
@@ -372,6 +505,19 @@ def _insert_in_order(parent: etree._Element, child: etree._Element, order: tuple
     parent.insert(position, child)
 
 
+def _unquote_sheet(text: str) -> str:
+    if len(text) > 1 and text[0] == text[-1] == "'":
+        return text[1:-1].replace("''", "'")
+    return text
+
+
+def _app_sheet_name(name: str) -> str:
+    """A sheet name as Excel writes it before "!" in a reference: quoted unless a plain word."""
+    if re.fullmatch(r"[^\W\d]\w*", name):
+        return name
+    return "'" + name.replace("'", "''") + "'"
+
+
 def _text_of(element: etree._Element) -> str:
     """The text of a shared or inline string: its `t`, or its runs' `t`s, phonetic runs left out."""
     parts = []
@@ -423,6 +569,112 @@ class Styles:
         self.xfs.set("count", str(len(self.xfs)))
         self.package.touch(self.part)
         return self.xfs.index(xf)
+
+    # The title line and the links of Pruefung, as the generator and the openpyxl writer style
+    # them (bold 12 pt; the built-in cell style "Hyperlink"). A format the file already has is
+    # reused, so that styles.xml keeps its bytes wherever one exists.
+
+    def title_style(self) -> int:
+        """A cell format for a title: bold, otherwise plain; found in the file or added."""
+        fonts = self._fonts()
+        plain = [i for i, xf in enumerate(self.xfs) if _plain_xf(xf) and int(xf.get("fontId", "0")) < len(fonts)
+                 and _title_font(fonts[int(xf.get("fontId", "0"))])]
+        if plain:
+            sized = [i for i in plain if _font_size(fonts[int(self.xfs[i].get("fontId", "0"))]) == "12"]
+            return (sized or plain)[0]
+        font = _base_font(fonts)
+        font.insert(0, font.makeelement(q("b")))
+        size = font.find(q("sz"))
+        if size is None:
+            size = etree.SubElement(font, q("sz"))
+        size.set("val", "12")
+        font_id = self._append(fonts, font)
+        return self._append(self.xfs, self.xfs.makeelement(q("xf"), {
+            "numFmtId": "0", "fontId": str(font_id), "fillId": "0", "borderId": "0", "xfId": "0",
+            "applyFont": "1"}))
+
+    def hyperlink_style(self) -> int:
+        """A cell format with the built-in cell style "Hyperlink" (builtinId 8); found or added."""
+        cell_styles = self.root.find(q("cellStyles"))
+        style_xfs = self.root.find(q("cellStyleXfs"))
+        builtin = next((c for c in (cell_styles if cell_styles is not None else ())
+                        if c.get("builtinId") == "8"), None)
+        if builtin is not None and style_xfs is not None and int(builtin.get("xfId", "0")) < len(style_xfs):
+            style_id = builtin.get("xfId", "0")
+            model = style_xfs[int(style_id)]
+            for index, xf in enumerate(self.xfs):
+                if xf.get("xfId") == style_id and all(xf.get(a, "0") == model.get(a, "0") for a in
+                                                      ("numFmtId", "fontId", "fillId", "borderId")):
+                    return index
+        else:
+            fonts = self._fonts()
+            font = _base_font(fonts)
+            for child in list(font):
+                if etree.QName(child).localname in ("b", "i", "u", "strike", "color"):
+                    font.remove(child)
+            font.insert(0, font.makeelement(q("u")))
+            font.insert(1, font.makeelement(q("color"), theme="10"))
+            font_id = self._append(fonts, font)
+            if style_xfs is None:
+                style_xfs = self.xfs.makeelement(q("cellStyleXfs"))
+                self.xfs.addprevious(style_xfs)
+                etree.SubElement(style_xfs, q("xf"), numFmtId="0", fontId="0", fillId="0", borderId="0")
+            model = style_xfs.makeelement(q("xf"), {
+                "numFmtId": "0", "fontId": str(font_id), "fillId": "0", "borderId": "0",
+                "applyNumberFormat": "0", "applyFill": "0", "applyBorder": "0", "applyAlignment": "0",
+                "applyProtection": "0"})
+            style_id = str(self._append(style_xfs, model))
+            if cell_styles is None:
+                cell_styles = self.xfs.makeelement(q("cellStyles"))
+                self.xfs.addnext(cell_styles)
+                etree.SubElement(cell_styles, q("cellStyle"), name="Normal", xfId="0", builtinId="0")
+            self._append(cell_styles, cell_styles.makeelement(q("cellStyle"), name="Hyperlink", xfId=style_id,
+                                                              builtinId="8"))
+        return self._append(self.xfs, self.xfs.makeelement(q("xf"), {
+            "numFmtId": model.get("numFmtId", "0"), "fontId": model.get("fontId", "0"),
+            "fillId": model.get("fillId", "0"), "borderId": model.get("borderId", "0"), "xfId": style_id}))
+
+    def _fonts(self) -> etree._Element:
+        fonts = self.root.find(q("fonts"))
+        if fonts is None or not len(fonts):
+            raise self.package.unsupported("keine Schriftarten in den Formatvorlagen")
+        return fonts
+
+    def _append(self, parent: etree._Element, child: etree._Element) -> int:
+        """Append `child` to a counted list of styles.xml; its index."""
+        parent.append(child)
+        parent.set("count", str(len(parent)))
+        self.package.touch(self.part)
+        return len(parent) - 1
+
+
+def _on(element: etree._Element | None) -> bool:
+    return element is not None and element.get("val", "1") not in ("0", "false")
+
+
+def _title_font(font: etree._Element) -> bool:
+    """Bold, upright, not underlined or struck through, in the text colour."""
+    color = font.find(q("color"))
+    plain_color = color is None or color.get("theme") == "1" or color.get("auto") == "1" or (
+        color.get("rgb", "").upper().endswith("000000") and color.get("theme") is None)
+    return (_on(font.find(q("b"))) and not _on(font.find(q("i"))) and not _on(font.find(q("strike")))
+            and font.find(q("u")) is None and plain_color)
+
+
+def _font_size(font: etree._Element) -> str | None:
+    size = font.find(q("sz"))
+    return None if size is None else size.get("val")
+
+
+def _plain_xf(xf: etree._Element) -> bool:
+    """A cell format without number format, fill, border, alignment or cell style of its own."""
+    return (all(xf.get(a, "0") == "0" for a in ("numFmtId", "fillId", "borderId", "xfId"))
+            and not len(xf) and xf.get("quotePrefix", "0") in ("0", "false"))
+
+
+def _base_font(fonts: etree._Element) -> etree._Element:
+    """A copy of the workbook's default font (the first), to derive the title and link fonts from."""
+    return copy.deepcopy(fonts[0])
 
 
 # ---------------------------------------------------------------- one sheet
@@ -810,8 +1062,7 @@ def _fill_new_sheet(workbook: Workbook, xml: Sheet, sheet: schema.Sheet, rows, t
     _insert_in_order(root, cols, _WORKSHEET_ORDER)
     if title:
         xml.write(1, 1, title)
-        if "title" in styles:
-            xml.cell(1, 1).set("s", styles["title"])
+        xml.cell(1, 1).set("s", styles.get("title") or str(workbook.styles.title_style()))
     for index, column in enumerate(sheet.columns, start=1):
         xml.write(head, index, column.header)
         if "header" in styles:
@@ -827,6 +1078,7 @@ def _fill_new_sheet(workbook: Workbook, xml: Sheet, sheet: schema.Sheet, rows, t
             target_sheet, row, column = link
             etree.SubElement(hyperlinks, q("hyperlink"), ref=f"A{head + 1 + offset}",
                              location=f"'{target_sheet}'!{column}{row}")
+            xml.cell(head + 1 + offset, 1).set("s", str(workbook.styles.hyperlink_style()))
     if len(hyperlinks):
         _insert_in_order(root, hyperlinks, _WORKSHEET_ORDER)
     ref = f"A{head}:{column_letters(width)}{last}"
@@ -857,6 +1109,7 @@ def _fill_new_sheet(workbook: Workbook, xml: Sheet, sheet: schema.Sheet, rows, t
     _insert_in_order(root, parts, _WORKSHEET_ORDER)
     dimension = etree.Element(q("dimension"), ref="A1")
     _insert_in_order(root, dimension, _WORKSHEET_ORDER)
+    workbook.set_print_titles(next(n for n, p in workbook.sheets.items() if p == xml.part), head)
     xml.changed()
 
 

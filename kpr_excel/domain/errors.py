@@ -28,7 +28,12 @@ class WorkbookUnusable(KprError):
 
 
 class WorkbookNotWritable(KprError):
-    """The workbook must not be rewritten (open in Excel, or holds parts openpyxl would drop)."""
+    """The workbook must not be rewritten now.
+
+    It is open in Excel or LibreOffice (their lock file), read-only, a row to write by key is
+    gone or ambiguous, or the package has a form the patcher (book/patch.py) cannot change
+    safely. `fallback_allowed` says whether the results may go to a side file instead.
+    """
 
     exit_code = 2
 
