@@ -427,3 +427,24 @@ def test_killed_at_every_message_boundary_and_inside_every_message(request, demo
     print(f"\n{name}: {len(cases)} Fälle, {duplicates} doppelt")
     assert duplicates == 0
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("written", [0, 7, 20])
+def test_outbox_disk_full_after_some_files(request, book, monkeypatch, written):
+    """The disk fills up (ENOSPC) after `written` files; the next run writes the rest, each once."""
+    channel = Channel("outbox", book, request)
+    monkeypatch.setenv("KPR_TEST_FAULT", f"full-outbox:{written}")
+    code, output = channel.run()
+    assert code == 1, output
+    assert squeeze(f"{MESSAGES - written} fehlgeschlagen") in output and "Nospaceleftondevice" in output
+    assert squeeze(f"Insgesamt bestätigt: {written} von {MESSAGES}") in output
+    assert len(channel.received()) == written
+    assert not list(book.parent.rglob(".*.eml.part"))  # no half message left behind
+    states = journal_states(book)
+    assert sum(state == STATE_PREPARED for state in states.values()) == written
+    assert sum(state == "fehlgeschlagen" for state in states.values()) == MESSAGES - written
+    monkeypatch.delenv("KPR_TEST_FAULT")
+    code, output = channel.run()
+    assert code == 0, output
+    assert squeeze(f"{written} bereits früher erledigt") in output or not written
+    assert_agree(channel)
