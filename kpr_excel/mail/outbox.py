@@ -14,6 +14,7 @@ left by a killed run is removed when the folder is opened next.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -94,6 +95,14 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+def _test_disk_full(number: int) -> None:
+    """Test-only hook for the fault matrix: ``KPR_TEST_FAULT=full-outbox:<k>`` makes every write
+    after the k-th file of a run fail as a full disk does (ENOSPC)."""
+    spec = os.environ.get("KPR_TEST_FAULT", "")
+    if spec.startswith("full-outbox:") and number > int(spec.partition(":")[2]):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
 class OutboxTransport(Transport):
     """Writes each message as ``<folder>/<Message-ID local part>.eml``."""
 
@@ -104,6 +113,7 @@ class OutboxTransport(Transport):
         super().__init__()
         self.directory = Path(directory)
         self.draft = draft
+        self._attempts = 0  # files this transport tried to write (for _test_disk_full)
 
     def open(self) -> None:
         try:
@@ -127,7 +137,9 @@ class OutboxTransport(Transport):
         sent = 0
         for message in messages:
             path = self.path_for(message_id(message))
+            self._attempts += 1
             try:
+                _test_disk_full(self._attempts)
                 write_atomically(path, to_eml_bytes(message))
             except OSError as e:
                 raise TransportError(

@@ -206,7 +206,8 @@ def _test_fault(event: str, count: int) -> None:
     ``KPR_TEST_FAULT=<action>-<event>:<n>`` with action kill (SIGKILL, as a crash), sigint
     (Ctrl+C) or touch (create the file named after a third colon, e.g. Excel's lock file) and
     event ``unrecorded`` (the channel confirmed message n, the journal does not know yet) or
-    ``after`` (message n is recorded). Unset, it costs one dictionary lookup per message.
+    ``after`` (message n is recorded; ``after:0`` is before the first message is marked in
+    flight). Unset, it costs one dictionary lookup per message.
     """
     spec = os.environ.get("KPR_TEST_FAULT")
     if not spec:
@@ -330,6 +331,7 @@ def _send_batches(plan, model, transport, documents, journal, report, pending, t
     finished = report.state
     total = len(pending)
     by_id = {d.message_id: d for d in pending}
+    _test_fault("after", 0)
 
     def on_sent(message: EmailMessage) -> None:
         delivery = by_id[message["Message-ID"]]

@@ -24,20 +24,27 @@ import shutil
 import signal
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
-from kpr_excel.app.send import journal_file
+from kpr_excel.app.send import OUTBOX_FOLDER, journal_file
 from kpr_excel.domain.errors import KprError
 from kpr_excel.sending import journal as journals
 from kpr_excel.sending.dispatch import STATE_PREPARED, STATE_SENT, STATE_UNCERTAIN
+from tests.mail.conftest import load_ews_schema, schema_problems
 from tests.sending.conftest import (
     DAY,
     EWS_PASSWORD,
+    EWS_USER,
+    SENDER,
     SESSION,
     SMTP_PASSWORD,
     SMTP_USER,
+    copy_base,
+    documents_folder,
     exchange_settings,
     model_of,
     outbox_received,
@@ -47,7 +54,8 @@ from tests.sending.conftest import (
     set_settings,
     squeeze,
 )
-from tests.servers.ews import Fault
+from tests.servers.ews import EwsServer, Fault
+from tests.servers.smtp import SmtpServer
 
 pytestmark = pytest.mark.slow  # a fresh Python per broken run, and the mail servers
 
@@ -59,17 +67,18 @@ CHUNK = 5  # Exchange: 21 messages in 5 requests, so boundaries fall inside and 
 class Channel:
     """One channel's set-up and its own record of what it got."""
 
-    def __init__(self, name: str, book: Path, request) -> None:
+    def __init__(self, name: str, book: Path, request, server=None) -> None:
+        """`server` for a channel of its own beside others (the sweep); else the test's fixture."""
         self.name, self.book, self.server = name, book, None
         self.password = ""
         if name == "smtp":
-            self.server = request.getfixturevalue("smtp_server")
+            self.server = server or request.getfixturevalue("smtp_server")
             shutil.copyfile(request.getfixturevalue("test_ca").ca_file, book.parent / "stadt-ca.pem")
             set_settings(book, transport="smtp", smtp_host="127.0.0.1", smtp_port=self.server.port,
                          smtp_user=SMTP_USER, ca_bundle="stadt-ca.pem")
             self.password = SMTP_PASSWORD
         elif name == "exchange":
-            self.server = request.getfixturevalue("ews_server")
+            self.server = server or request.getfixturevalue("ews_server")
             exchange_settings(book, self.server, request.getfixturevalue("test_ca").ca_file, chunk_size=CHUNK)
             self.server.submit_lag = 3  # sent items linger in the Outbox, as on a real server
             self.password = EWS_PASSWORD
@@ -319,3 +328,157 @@ def test_a_lock_of_another_workstation_is_refused_and_a_dead_local_one_taken_ove
     with journals.SendLock(path, "KPR.xlsx"):
         assert str(os.getpid()) in path.read_text()
     assert not path.exists()
+
+
+# The sweep: every message boundary and every message, a real SIGKILL each, several at once.
+# Each case has its own copy of the workbook and its own server; the broken runs go in parallel
+# subprocesses (they wait on the servers and the disk as much as on the CPU), the runs after
+# them and the checks in this process, whose imports are loaded already.
+
+PARALLEL = max(2, 2 * (os.cpu_count() or 1))
+MESSAGES = 21
+CHUNK_ENDS = sorted({0, *range(CHUNK, MESSAGES, CHUNK), MESSAGES})  # 0, 5, 10, 15, 20, 21
+
+
+def sweep_cases(name: str) -> list[tuple[str, int]]:
+    """(kind, n): ``after`` the journal recorded n (0: before the first), ``unrecorded`` the
+    channel took n and the journal does not know, ``server`` the server kills the client when it
+    has taken n. Exchange confirms a chunk at once: its boundaries are the chunks' ends, its
+    messages the first of each chunk."""
+    if name == "exchange":
+        boundaries, inside = CHUNK_ENDS, [end + 1 for end in CHUNK_ENDS[:-1]]
+    else:
+        boundaries, inside = list(range(MESSAGES + 1)), list(range(1, MESSAGES + 1))
+    cases = [("after", n) for n in boundaries] + [("unrecorded", n) for n in inside]
+    if name != "outbox":
+        cases += [("server", n) for n in inside]
+    return cases
+
+
+def _broken_run(channel: Channel, kind: str, number: int) -> tuple[int, str]:
+    if kind == "server":
+        victims = channel.kill_on_message(number)
+        process = channel.start()
+        victims.append(process)
+    else:
+        process = channel.start(f"kill-{kind}:{number}")
+    output, _ = process.communicate(timeout=300)
+    return process.returncode, output
+
+
+def _check_case(channel: Channel, kind: str, number: int, broken: tuple[int, str], taken: int,
+                in_flight: str, after: tuple[int, str]) -> None:
+    assert broken[0] == -signal.SIGKILL, broken[1]
+    code, output = after
+    assert "Traceback" not in output and "InternerFehler" not in output, output
+    if kind == "after":
+        assert taken == channel.taken_with(number)
+        assert code == 0, output
+        assert squeeze(f"{MESSAGES - taken} ") in output
+        if taken:
+            assert squeeze(f"{taken} bereits früher erledigt") in output, output
+        assert_agree(channel)
+        return
+    doubt = uncertain_keys(channel, number)
+    if kind == "unrecorded":
+        assert in_flight == "wird gesendet"
+    if channel.name == "smtp":  # it cannot be asked: the one in flight is reported, not resent
+        assert taken == number and len(doubt) == 1 and code == 1, output
+        assert squeeze("1 unsicher") in output and "--unsicher-erneut" in output
+    else:  # asked the channel: it has the message, nothing is in doubt
+        assert taken == channel.taken_with(number) and not doubt and code == 0, output
+    assert_agree(channel, uncertain=doubt)
+
+
+def _duplicates(channel: Channel) -> int:
+    got = channel.received()
+    return len(got) - len(set(got))
+
+
+@pytest.mark.parametrize("name", CHANNELS)
+def test_killed_at_every_message_boundary_and_inside_every_message(request, demo_base, tmp_path, name):
+    cases = sweep_cases(name)
+    with ExitStack() as servers:
+        channels = []
+        for index, _ in enumerate(cases):
+            book = copy_base(demo_base, tmp_path / f"fall{index}")
+            server = None
+            if name == "smtp":
+                cert = request.getfixturevalue("server_cert")
+                server = servers.enter_context(SmtpServer(cert, {SMTP_USER: SMTP_PASSWORD}))
+            elif name == "exchange":
+                cert = request.getfixturevalue("server_cert")
+                server = servers.enter_context(EwsServer(cert, book.parent, {EWS_USER: EWS_PASSWORD},
+                                                         auth="NTLM", mailbox=SENDER))
+            channels.append(Channel(name, book, request, server=server))
+        with ThreadPoolExecutor(PARALLEL) as pool:
+            broken = list(pool.map(lambda c, case: _broken_run(c, *case), channels, cases))
+        taken = [len(c.received()) for c in channels]
+        in_flight = []
+        for channel, (kind, number), count in zip(channels, cases, taken, strict=True):
+            states = journal_states(channel.book)
+            in_flight.append(states[_key_of(channel, number)] if kind == "unrecorded" and count >= number else "")
+        after = [channel.run() for channel in channels]  # in this process: its imports are loaded
+        problems, duplicates = [], 0
+        for channel, case, *results in zip(channels, cases, broken, taken, in_flight, after, strict=True):
+            duplicates += _duplicates(channel)
+            try:
+                _check_case(channel, *case, *results)
+            except AssertionError as exc:
+                problems.append(f"{name} {case[0]}:{case[1]}: {str(exc)[:300]}")
+            schema = load_ews_schema() if name == "exchange" else None
+            if schema is not None:  # as the ews_server fixture checks its server
+                problems += [f"{name} {case[0]}:{case[1]}: {p}" for p in schema_problems(channel.server, schema)[:3]]
+    print(f"\n{name}: {len(cases)} Fälle, {duplicates} doppelt")
+    assert duplicates == 0
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("written", [0, 7, 20])
+def test_outbox_disk_full_after_some_files(request, book, monkeypatch, written):
+    """The disk fills up (ENOSPC) after `written` files; the next run writes the rest, each once."""
+    channel = Channel("outbox", book, request)
+    monkeypatch.setenv("KPR_TEST_FAULT", f"full-outbox:{written}")
+    code, output = channel.run()
+    assert code == 1, output
+    assert squeeze(f"{MESSAGES - written} fehlgeschlagen") in output and "Nospaceleftondevice" in output
+    assert squeeze(f"Insgesamt bestätigt: {written} von {MESSAGES}") in output
+    assert len(channel.received()) == written
+    assert not list(book.parent.rglob(".*.eml.part"))  # no half message left behind
+    states = journal_states(book)
+    assert sum(state == STATE_PREPARED for state in states.values()) == written
+    assert sum(state == "fehlgeschlagen" for state in states.values()) == MESSAGES - written
+    monkeypatch.delenv("KPR_TEST_FAULT")
+    code, output = channel.run()
+    assert code == 0, output
+    assert squeeze(f"{written} bereits früher erledigt") in output or not written
+    assert_agree(channel)
+
+
+def test_outbox_on_a_real_disk_that_fills_up(request, book, tmp_path):
+    """The Postausgang folder on a small tmpfs (a private mount namespace, as root) that is full
+    after some files: the write that does not fit fails for real; the next run, with room again,
+    writes the rest, each message once."""
+    from tests.app.test_preflight import _in_namespace, _kpr
+
+    channel = Channel("outbox", book, request)
+    folder = documents_folder(book) / OUTBOX_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = tmp_path / "gerettet"
+    size = 21 * 4096 * 3  # room for some of the 21 files (each some pages), not for all
+    script = (f"mount -t tmpfs -o size={size} tmpfs {folder}\n"
+              + _kpr("einladung", "senden", str(book), SESSION, "--stichtag", DAY, floor=0)
+              + f"\nmkdir -p {saved}\ncp -a {folder}/. {saved}/\numount {folder}\ncp -a {saved}/. {folder}/\n")
+    result = _in_namespace(script)
+    out = squeeze(result.stdout + result.stderr)
+    assert "exit=1" in out and "Nospaceleftondevice" in out, result.stdout + result.stderr
+    assert "Traceback" not in out and "InternerFehler" not in out
+    written = len(channel.received())
+    assert 0 < written < MESSAGES, out
+    assert not list(folder.glob(".*.eml.part"))
+    states = journal_states(book)
+    assert sum(state == STATE_PREPARED for state in states.values()) == written
+    code, output = channel.run()
+    assert code == 0, output
+    assert squeeze(f"{written} bereits früher erledigt") in output
+    assert_agree(channel)
