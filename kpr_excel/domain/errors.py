@@ -73,13 +73,18 @@ _OS_ERRORS = {
 }
 
 
+def environment_reason(exc: OSError) -> str | None:
+    """What went wrong in German ("Der Speicherplatz ist voll"), or None where it is no such fault."""
+    return _OS_ERRORS.get(exc.errno) if exc.errno is not None else None
+
+
 def environment_error(exc: OSError) -> EnvironmentFault | None:
     """The German error for a refused file operation, or None where `exc` is not one a person can fix.
 
     Both the command line and the Excel buttons turn OSErrors into this, so that a full disk
     or a read-only share ends with a sentence and an exit code, not "Interner Fehler".
     """
-    reason = _OS_ERRORS.get(exc.errno) if exc.errno is not None else None
+    reason = environment_reason(exc)
     if reason is None:
         return None
     where = exc.filename if exc.filename is not None else ""

@@ -25,6 +25,7 @@ from email.message import EmailMessage
 from io import BytesIO
 from pathlib import Path
 
+from kpr_excel.domain.errors import environment_reason
 from kpr_excel.mail.base import (
     OnSent,
     Transport,
@@ -142,9 +143,11 @@ class OutboxTransport(Transport):
                 _test_disk_full(self._attempts)
                 write_atomically(path, to_eml_bytes(message))
             except OSError as e:
+                # The reason in German (disk full, read-only, no permission), not the system's English.
+                reason = environment_reason(e) or "das Schreiben ist fehlgeschlagen"
                 raise TransportError(
                     f"Die Nachricht an {recipients_text(message)} konnte nicht im Ausgangsordner "
-                    f"{self.directory} gespeichert werden: {e.strerror or e}.",
+                    f"{self.directory} gespeichert werden: {reason}.",
                     sent=sent,
                 ) from e
             on_sent(message)
