@@ -441,7 +441,8 @@ def test_outbox_disk_full_after_some_files(request, book, monkeypatch, written):
     monkeypatch.setenv("KPR_TEST_FAULT", f"full-outbox:{written}")
     code, output = channel.run()
     assert code == 1, output
-    assert squeeze(f"{MESSAGES - written} fehlgeschlagen") in output and "Nospaceleftondevice" in output
+    assert squeeze(f"{MESSAGES - written} fehlgeschlagen") in output
+    assert "DerSpeicherplatzistvoll" in output and "Nospace" not in output
     assert squeeze(f"Insgesamt bestätigt: {written} von {MESSAGES}") in output
     assert len(channel.received()) == written
     assert not list(book.parent.rglob(".*.eml.part"))  # no half message left behind
@@ -471,7 +472,7 @@ def test_outbox_on_a_real_disk_that_fills_up(request, book, tmp_path):
               + f"\nmkdir -p {saved}\ncp -a {folder}/. {saved}/\numount {folder}\ncp -a {saved}/. {folder}/\n")
     result = _in_namespace(script)
     out = squeeze(result.stdout + result.stderr)
-    assert "exit=1" in out and "Nospaceleftondevice" in out, result.stdout + result.stderr
+    assert "exit=1" in out and "DerSpeicherplatzistvoll" in out and "Nospace" not in out, result.stdout + result.stderr
     assert "Traceback" not in out and "InternerFehler" not in out
     written = len(channel.received())
     assert 0 < written < MESSAGES, out
