@@ -246,3 +246,20 @@ def test_kpr_pruefen_and_loading_the_send_path_do_not_import_pypdf(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           cwd=Path(__file__).resolve().parents[2])
     assert done.stdout.strip().splitlines()[-2:] in (["0 False", "False"], ["1 False", "False"]), done.stdout
+
+
+@pytest.mark.slow
+def test_kpr_senden_sends_the_guests_pdf_without_pdftotext(book, soffice, tmp_path, monkeypatch):
+    """The whole send on a workstation without poppler: the guest gets the PDF made with --pdf."""
+    from kpr_excel.documents.office import convert
+    from tests.sending.conftest import assert_clean_exit, documents_folder, outbox_received, send
+
+    folder = documents_folder(book)
+    (guest_docx,) = list(folder.glob("*Gast*.docx"))
+    (pdf,) = convert([guest_docx], "pdf", folder)
+    empty = tmp_path / "leer"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    assert_clean_exit(send(book), 0)
+    guests = [g for g in outbox_received(book) if "Gast" in g.attachments[0][0]]
+    assert guests and all((pdf.name, pdf.read_bytes()) in g.attachments for g in guests)
