@@ -15,6 +15,7 @@ are built and handed over.
 from __future__ import annotations
 
 import io
+import logging
 import re
 import unicodedata
 import zipfile
@@ -90,6 +91,9 @@ def _pdf_text(data: bytes) -> list[str] | None:
     try:
         from pypdf import PdfReader
 
+        # pypdf reports oddities in English through `logging`, which would reach the console;
+        # what counts is whether the file was read, and that is said in German below.
+        logging.getLogger("pypdf").setLevel(logging.ERROR)
         reader = PdfReader(io.BytesIO(data), strict=True)
         if reader.is_encrypted or reader.attachments:
             return None
