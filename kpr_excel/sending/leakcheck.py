@@ -4,7 +4,7 @@ Who may see what is decided once (`domain.audience`) and the documents are bound
 workbook (`documents.fingerprint`). This module looks at what really leaves: every message
 whose To, Cc or Bcc holds an address that is not only an insider's (an outsider, a shared
 mailbox, an address typed by hand) is read whole, subject, body and the text of every
-attachment (.docx, .ics, text, PDF), and searched for the titles of the session's
+attachment (.docx, .ics, text, PDF read with pypdf), and searched for the titles of the session's
 confidential items and the names of their documents. A hit, or an attachment that cannot be
 read, blocks that message; the others go on.
 
@@ -15,14 +15,12 @@ are built and handed over.
 from __future__ import annotations
 
 import io
+import logging
 import re
-import shutil
-import subprocess
-import tempfile
+import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
 from email.message import EmailMessage
-from pathlib import Path
 
 from kpr_excel.domain.audience import insider_addresses
 from kpr_excel.domain.model import Model, Session
@@ -32,8 +30,9 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
 def normalise(text: str) -> str:
-    """Case, spacing and soft hyphens as a reader would ignore them."""
-    text = text.replace("\xad", "").replace("\u200b", "")
+    """Case, spacing, soft hyphens and compatibility forms (ligatures, decomposed umlauts) as a
+    reader would ignore them."""
+    text = unicodedata.normalize("NFKC", text).replace("\xad", "").replace("\u200b", "")
     return " ".join(text.split()).casefold()
 
 
@@ -72,16 +71,57 @@ def _ics_text(data: bytes) -> str:
     return re.sub(r"\\([\\;,nN])", lambda m: "\n" if m[1] in "nN" else m[1], text)
 
 
-def _pdf_text(data: bytes) -> str | None:
-    """pdftotext where it is installed; None where a PDF cannot be read here (then it blocks)."""
-    tool = shutil.which("pdftotext")
-    if tool is None:
+_HYPHEN_BREAK = re.compile(r"(?<=\w)[-\u2010\xad][ \t]*\r?\n\s*(?=\w)")
+
+
+def _pdf_text(data: bytes) -> list[str] | None:
+    """The text of a PDF read with pypdf (pure Python, so also on Windows without poppler);
+    None where it cannot be read whole (then it blocks).
+
+    pypdf is imported here, not at the top, so that start-up and `kpr pruefen` do not pay
+    for it. It reads strictly: a damaged or truncated file raises instead of giving part of
+    the text. An encrypted file, one with files embedded in it, or one without any text at
+    all (a scan) cannot be checked and gives None. Besides the page text, the metadata,
+    bookmarks, annotations and form fields are read, as a PDF viewer shows them.
+
+    pypdf keeps the hyphen where LibreOffice breaks a word at a (soft) hyphen at the end of a
+    line ("Straßenbahn-\\nhaltestelle"); the page text is therefore also given with such
+    breaks joined, once without and once with the hyphen, so that a title matches either way.
+    """
+    try:
+        from pypdf import PdfReader
+
+        # pypdf reports oddities in English through `logging`, which would reach the console;
+        # what counts is whether the file was read, and that is said in German below.
+        logging.getLogger("pypdf").setLevel(logging.ERROR)
+        reader = PdfReader(io.BytesIO(data), strict=True)
+        if reader.is_encrypted or reader.attachments:
+            return None
+        pages = "\n".join(page.extract_text() for page in reader.pages)
+        metadata = reader.metadata
+        extra = [str(metadata[key]) for key in metadata] if metadata else []  # [] resolves indirect objects
+        extra += _outline_titles(reader.outline)
+        for page in reader.pages:
+            for annotation in page.annotations or ():
+                annotation = annotation.get_object()
+                extra += [str(annotation[key]) for key in ("/Contents", "/T", "/TU") if key in annotation]
+        extra += [str(field.get("/V", "")) for field in (reader.get_fields() or {}).values()]
+    except Exception:  # whatever pypdf raises on a damaged file: it was not read, so it blocks (fail closed)
         return None
-    with tempfile.TemporaryDirectory() as folder:
-        source = Path(folder) / "anhang.pdf"
-        source.write_bytes(data)
-        done = subprocess.run([tool, "-q", "-enc", "UTF-8", str(source), "-"], capture_output=True, timeout=60)
-    return done.stdout.decode("utf-8", errors="replace") if done.returncode == 0 else None
+    if not any(c.isalnum() for c in pages):
+        return None
+    return [pages, _HYPHEN_BREAK.sub("", pages), _HYPHEN_BREAK.sub("-", pages), *extra]
+
+
+def _outline_titles(outline: list) -> list[str]:
+    """The titles of a PDF's bookmarks, nested lists included."""
+    titles: list[str] = []
+    for entry in outline:
+        if isinstance(entry, list):
+            titles += _outline_titles(entry)
+        else:
+            titles.append(str(getattr(entry, "title", "") or ""))
+    return titles
 
 
 def attachment_text(name: str, content_type: str, data: bytes) -> list[str] | None:
@@ -93,11 +133,10 @@ def attachment_text(name: str, content_type: str, data: bytes) -> list[str] | No
         if lower.endswith(".ics") or content_type == "text/calendar":
             return [_ics_text(data)]
         if lower.endswith(".pdf") or content_type == "application/pdf":
-            text = _pdf_text(data)
-            return None if text is None else [text]
+            return _pdf_text(data)
         if content_type.startswith("text/"):
             return [data.decode("utf-8", errors="replace")]
-    except (zipfile.BadZipFile, ValueError, OSError, subprocess.SubprocessError):
+    except (zipfile.BadZipFile, ValueError, OSError):
         return None
     return None
 
