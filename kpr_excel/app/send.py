@@ -346,8 +346,10 @@ def report_lines(report: SendReport) -> list[str]:
     if report.failed or report.interrupted:
         lines.append("Ein erneuter Aufruf versendet nur, was noch fehlt.")
     if report.state == STATE_PREPARED and report.sent:
+        counts_as = ("gilt die Niederschrift als versandt" if report.plan.document == MINUTES
+                     else "gilt die Sitzung als eingeladen")
         lines.append("Die Nachrichten in Outlook öffnen und senden, dann mit „kpr versand bestaetigen“ "
-                     "(oder der Schaltfläche) bestätigen; erst dann gilt die Sitzung als eingeladen.")
+                     f"(oder der Schaltfläche) bestätigen; erst dann {counts_as}.")
     if report.write_error:
         lines.append(f"Die Mappe wurde nicht aktualisiert: {report.write_error} Das Versandjournal hält "
                      "alles fest; der nächste Aufruf trägt es ins Blatt „Versand“ nach.")
