@@ -30,21 +30,18 @@ from kpr_excel.domain import schema
 from kpr_excel.domain.errors import KprError
 from kpr_excel.domain.model import Model
 from kpr_excel.domain.naming import session_title, time_span
-from kpr_excel.domain.schema import SendState
 from kpr_excel.domain.values import german_date, german_date_long
 from kpr_excel.mail.base import Transport, TransportError
 from kpr_excel.rules.confidentiality import confidentiality_notice_required
+from kpr_excel.sending import journal as journals
 from kpr_excel.sending.calendar import ics_file_name, session_ics
 from kpr_excel.sending.journal import ANSWERING_CHANNELS, Journal, journal_key
 from kpr_excel.sending.plan import INVITATION, ROLE_GUEST, Delivery, Plan
 
-STATE_PLANNED = SendState.GEPLANT
-STATE_IN_FLIGHT = SendState.WIRD_GESENDET
-STATE_SENT = SendState.GESENDET
-STATE_PREPARED = SendState.BEREITGESTELLT
-STATE_DRAFT = SendState.ENTWURF
-STATE_FAILED = SendState.FEHLGESCHLAGEN
-STATE_UNCERTAIN = SendState.UNSICHER
+# The journal names the states once; the send log's older names are the same members.
+STATE_PLANNED, STATE_IN_FLIGHT, STATE_SENT = journals.PLANNED, journals.IN_FLIGHT, journals.SENT
+STATE_PREPARED, STATE_DRAFT, STATE_FAILED = journals.PREPARED, journals.DRAFT, journals.FAILED
+STATE_UNCERTAIN = journals.UNCERTAIN
 DONE_STATES = (STATE_SENT, STATE_PREPARED, STATE_DRAFT)
 
 # An office copy of a mail text in this folder beside the workbook wins over the default.
