@@ -212,7 +212,9 @@ def add_command(parent, name: str, function: Callable[..., int | None], *, help:
                 description: str | None = None) -> GermanParser:
     """A sub-command `name` that runs `function`; its help is the function's docstring."""
     doc = description or function.__doc__ or ""
-    parser = parent.add_parser(name, help=help or doc.strip().splitlines()[0], description=doc)
+    # argparse expands "%" in help texts; a docstring's "%APPDATA%" is text, not a format.
+    summary = (help or doc.strip().splitlines()[0]).replace("%", "%%")
+    parser = parent.add_parser(name, help=summary, description=doc.replace("%", "%%"))
     parser.set_defaults(_command=function, _parser=parser)
     return parser
 

@@ -46,6 +46,14 @@ def test_every_command_has_a_german_help_without_type_markers(name):
     assert not ENGLISH.search(result.output), ENGLISH.search(result.output)
 
 
+@pytest.mark.parametrize("group", sorted({name.rsplit(" ", 1)[0] for name in commands() if " " in name}))
+def test_every_command_group_shows_its_help(group):
+    """A group's help lists its commands' first docstring lines; a "%" in them once made argparse fail."""
+    result = kpr(*group.split(), "--hilfe")
+    assert result.exit_code == 0 and result.exception is None, result.output
+    assert result.stdout.startswith(f"Aufruf: kpr {group} ")
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["pruefen"], "kpr pruefen: Fehler: Es fehlt: MAPPE."),
     (["einladung", "erstellen", "KPR.xlsx"], "kpr einladung erstellen: Fehler: Es fehlt: SITZUNG."),
